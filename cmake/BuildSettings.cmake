@@ -1,0 +1,13 @@
+# Build settings in one place: every clusterctl target links clusterctl_build_settings.
+add_library(clusterctl_build_settings INTERFACE)
+target_compile_options(clusterctl_build_settings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
+  -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+if(CLUSTERCTL_WERROR)
+  target_compile_options(clusterctl_build_settings INTERFACE -Werror)
+endif()
+if(CLUSTERCTL_SANITIZE)
+  target_compile_options(clusterctl_build_settings INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(clusterctl_build_settings INTERFACE -fsanitize=address,undefined)
+endif()

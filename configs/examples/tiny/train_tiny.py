@@ -1,0 +1,62 @@
+"""A tiny DistributedDataParallel job (gloo, CPU) whose ranks report what a launcher must get
+right: rank, local rank, node rank, world size, and a loss that falls.
+
+TINY_FAIL_NODE_RANK / TINY_FAIL_STEP make one node's ranks exit 1 at a step, to test
+fail-fast teardown. clusterctl ships this file as a template (docs/CONFIG.md, train.templates).
+"""
+import argparse
+import os
+import socket
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--sleep", type=float, default=0.0, help="seconds per step")
+    args = parser.parse_args()
+
+    dist.init_process_group("gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    node_rank = int(os.environ.get("GROUP_RANK", os.environ.get("CLUSTERCTL_NODE_RANK", "0")))
+    print(f"rank {rank}/{world} local_rank {local_rank} node_rank {node_rank} "
+          f"host {socket.gethostname()}", flush=True)
+
+    fail_node = int(os.environ.get("TINY_FAIL_NODE_RANK", "-1"))
+    fail_step = int(os.environ.get("TINY_FAIL_STEP", "-1"))
+
+    torch.manual_seed(0)
+    model = DDP(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1)))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    gen = torch.Generator().manual_seed(1234 + rank)
+    w_true = torch.randn(16, 1, generator=torch.Generator().manual_seed(7))
+    for step in range(1, args.steps + 1):
+        if step == fail_step and node_rank == fail_node:
+            print(f"rank {rank} failing on purpose at step {step}", flush=True)
+            return 1
+        x = torch.randn(64, 16, generator=gen)
+        y = x @ w_true
+        loss = nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 1 or step % 5 == 0 or step == args.steps:
+            print(f"rank {rank} step {step} loss {loss.item():.4f}", flush=True)
+        if args.sleep:
+            time.sleep(args.sleep)
+    dist.barrier()
+    if rank == 0:
+        print("done", flush=True)
+    dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+#pragma once
+// The command-line front end. run() is all of clusterctl behind main(): tests call it
+// in-process with their own environment and streams.
+
+#include "clusterctl/util/environment.hpp"
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace clusterctl::cli {
+
+// `args` is argv as given, the program name first. Returns the exit code.
+int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
+        std::ostream& err);
+
+} // namespace clusterctl::cli

@@ -1,0 +1,46 @@
+#pragma once
+// Resolves the host list and the settings for each host. Precedence, lowest first:
+// defaults < ssh_config < the YAML `cluster:` section < command-line flags < what a
+// hostfile line says about its own host (user@host:port).
+
+#include "clusterctl/config/host_spec.hpp"
+#include "clusterctl/config/training_config.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clusterctl::config {
+
+template <typename T> struct Located {
+    T value;
+    util::SourceLocation where;
+};
+
+// Settings given by flags; each remembers where on the command line it was given.
+struct Overrides {
+    std::optional<Located<std::string>> hostfile;
+    std::optional<Located<std::string>> hosts;   // -w
+    std::optional<Located<std::string>> exclude; // -x
+    std::optional<Located<std::string>> ssh_config;
+    std::optional<int> fanout;
+    std::optional<int> connect_timeout;
+    std::optional<int> command_timeout;
+};
+
+struct Inventory {
+    std::vector<HostSpec> hosts;
+    int fanout = 256;
+    int command_timeout_s = 0; // 0: none
+    std::optional<std::string> ssh_config_path;
+};
+
+// `config` is null when clusterctl runs with --hostfile or -w and no config file.
+util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Overrides& flags,
+                                          const util::Environment& env);
+
+// "all", "first", "last" or a host list expression -> indexes into `hosts`.
+util::Result<std::vector<std::size_t>> select_hosts(const HostSelector& selector,
+                                                    const std::vector<HostSpec>& hosts);
+
+} // namespace clusterctl::config

@@ -1,0 +1,127 @@
+#pragma once
+// clusterctl.yaml: the cluster, the environment and secrets of every remote command, the
+// setup steps, the model download and the torchrun launch. docs/CONFIG.md documents every
+// key; the key names are a contract that users' files rely on.
+
+#include "clusterctl/util/environment.hpp"
+#include "clusterctl/util/result.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clusterctl::config {
+
+enum class KnownHostsPolicy { strict, accept_new, off };
+
+std::string_view to_string(KnownHostsPolicy policy);
+
+struct EnvVar {
+    std::string name;
+    std::string value;
+};
+
+// A place in the config a host list expression came from ("first", "all", "node-[1-2]").
+struct HostSelector {
+    std::string expression = "all";
+    util::SourceLocation where;
+};
+
+struct ClusterSettings {
+    std::optional<std::string> hostfile; // resolved against the config's folder
+    util::SourceLocation hostfile_at;
+    std::vector<std::pair<std::string, util::SourceLocation>> hosts; // host list expressions
+    std::optional<std::string> user;
+    std::optional<int> port;
+    std::optional<std::string> identity_file;
+    std::optional<std::string> ssh_config;
+    util::SourceLocation ssh_config_at;
+    std::optional<std::string> jump;
+    util::SourceLocation jump_at;
+    std::optional<int> fanout;
+    std::optional<int> connect_timeout;
+    std::optional<int> command_timeout;
+    std::optional<KnownHostsPolicy> known_hosts;
+};
+
+struct SecretSpec {
+    enum class Source { env, file };
+    std::string name;
+    Source source = Source::env;
+    std::string reference; // the local variable's name, or the file's path
+    util::SourceLocation where;
+};
+
+struct SetupStep {
+    std::string name;
+    std::string run; // shell, expanded by the remote shell, not by clusterctl
+    std::optional<std::string> creates;
+    HostSelector on;
+    util::SourceLocation where;
+};
+
+struct DownloadSpec {
+    std::string repo;
+    std::optional<std::string> revision;
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
+    std::optional<std::string> to;
+    std::string tool = "huggingface-cli"; // or "hf"
+    HostSelector on{"first", {}};
+    bool distribute = false;
+    int retries = 3;
+    util::SourceLocation where;
+};
+
+struct TemplateSpec {
+    std::string src;      // local path, resolved against the config's folder
+    std::string dst;      // remote path, relative to train.workdir unless absolute
+    std::string rendered; // src with ${VAR} expanded
+    util::SourceLocation where;
+};
+
+struct RendezvousSettings {
+    std::string backend = "c10d"; // c10d | static | etcd | etcd-v2
+    int port = 29500;
+    std::optional<std::string> endpoint; // host[:port]; default: the first host
+    std::optional<std::string> id;       // default: the job id
+};
+
+struct TrainSettings {
+    std::optional<std::string> workdir;
+    std::string torchrun = "torchrun";
+    std::optional<int> nproc_per_node; // nullopt: auto (GPUs on the node)
+    std::optional<int> nnodes;         // default: every host
+    RendezvousSettings rdzv;
+    std::optional<std::string> module;
+    std::optional<std::string> script;
+    std::vector<std::string> args;
+    std::vector<std::string> torchrun_args;
+    int max_restarts = 0;
+    std::vector<TemplateSpec> templates;
+    util::SourceLocation where;
+};
+
+struct TrainingConfig {
+    std::string path;
+    std::string dir; // the config's folder: relative paths are taken from here
+    ClusterSettings cluster;
+    std::vector<EnvVar> env;
+    std::vector<SecretSpec> secrets;
+    std::optional<std::string> activate;
+    std::vector<SetupStep> setup;
+    std::vector<DownloadSpec> download;
+    std::optional<TrainSettings> train;
+
+    // nproc_per_node when it is a number, else 1: the slots of a host without slots=.
+    int default_slots() const;
+};
+
+util::Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& path,
+                                                   const util::Environment& env);
+util::Result<TrainingConfig> load_training_config(const std::string& path,
+                                                  const util::Environment& env,
+                                                  const util::SourceLocation& origin);
+
+} // namespace clusterctl::config

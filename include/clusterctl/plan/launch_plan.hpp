@@ -1,0 +1,51 @@
+#pragma once
+// A LaunchPlan is everything a command will do, decided before any connection is made:
+// the hosts, then stages run one after another, each a set of per-host tasks run in
+// parallel. --dry-run prints it; the executor carries it out and decides nothing.
+
+#include "clusterctl/config/host_spec.hpp"
+#include "clusterctl/plan/remote_command.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clusterctl::plan {
+
+enum class StageKind {
+    run,  // run a RemoteCommand on each task's host
+    push, // copy files to each task's host
+};
+
+struct FileTransfer {
+    std::string source;                 // a local path; empty when `content` is given
+    std::optional<std::string> content; // a rendered template
+    std::string destination;            // remote path
+    int mode = 0644;
+    bool recursive = false;
+};
+
+struct Task {
+    std::size_t host = 0; // index into LaunchPlan::hosts
+    RemoteCommand command;
+    std::vector<FileTransfer> files;
+};
+
+struct Stage {
+    std::string name;
+    StageKind kind = StageKind::run;
+    std::vector<Task> tasks;
+    int retries = 0; // attempts after a failed one, with backoff (download)
+};
+
+struct LaunchPlan {
+    std::string action; // exec, push, setup, download, check, train
+    std::string job_id;
+    std::vector<config::HostSpec> hosts;
+    std::vector<Stage> stages;
+    int fanout = 256;
+    int command_timeout_s = 0;
+    std::vector<std::string> notes; // said once, before the stages (e.g. the rank map)
+};
+
+} // namespace clusterctl::plan

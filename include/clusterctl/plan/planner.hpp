@@ -1,0 +1,32 @@
+#pragma once
+// Pure planning: resolved inputs in, a LaunchPlan out. No I/O, no clock, no randomness
+// (the job id is an input), so every plan is reproducible and tested as data.
+
+#include "clusterctl/config/inventory.hpp"
+#include "clusterctl/plan/launch_plan.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clusterctl::plan {
+
+struct PlanInputs {
+    const config::Inventory& inventory;
+    const config::TrainingConfig* config = nullptr; // null: hosts from -w/--hostfile only
+    std::string job_id;
+    util::SourceLocation command_at{util::k_command_line_file, 1, 1};
+};
+
+// `command` is run by the remote shell as typed, as ssh and pdsh do with their arguments.
+util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& command);
+util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer);
+util::Result<LaunchPlan> plan_setup(const PlanInputs& in);
+util::Result<LaunchPlan> plan_download(const PlanInputs& in);
+util::Result<LaunchPlan> plan_check(const PlanInputs& in);
+util::Result<LaunchPlan> plan_train(const PlanInputs& in);
+
+// The remote command every step starts from: env, secrets by name, activate.
+RemoteCommand base_command(const config::TrainingConfig* config);
+
+} // namespace clusterctl::plan

@@ -1,0 +1,38 @@
+#pragma once
+// What one host runs for one step: its environment, working directory and shell text.
+// Secrets are named here, never valued; render_script() asks for each value, so the
+// executor can write the real one (into the wrapper's stdin) and a dry run '***'.
+
+#include "clusterctl/config/training_config.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clusterctl::plan {
+
+// Lines a remote script writes to stderr to talk to clusterctl start with this; the
+// executor takes them out of the output the user sees.
+inline constexpr std::string_view k_control_prefix = "\x1e"
+                                                     "clusterctl:";
+
+struct RemoteCommand {
+    std::vector<config::EnvVar> env;
+    std::vector<std::string> secrets; // names
+    std::optional<std::string> activate;
+    std::string workdir;                // empty: the login directory
+    std::optional<std::string> creates; // the step is skipped where this path exists
+    std::string body;                   // shell text, run by bash
+};
+
+using SecretValue = std::function<std::string(std::string_view name)>;
+
+// The script as bash will run it: exports, activate, cd, the skip test, then the body.
+std::string render_script(const RemoteCommand& command, const SecretValue& secret_value);
+
+// The shell line that reports a skipped step to clusterctl.
+std::string skipped_control_line();
+
+} // namespace clusterctl::plan

@@ -1,0 +1,26 @@
+#pragma once
+// The torchrun command line of one node. Underscore spellings only: every torchrun
+// accepts them, while torch 1.13 (Debian 12's) rejects the dashed ones.
+
+#include "clusterctl/config/training_config.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clusterctl::plan {
+
+struct NodePlacement {
+    int nnodes = 1;
+    int node_rank = 0;
+    std::string nproc_per_node; // a number, or "auto"
+    std::string master_address; // the first host's address
+    int master_port = 29500;
+    std::string rdzv_endpoint; // host:port
+    std::string rdzv_id;
+};
+
+std::vector<std::string> torchrun_argv(const config::TrainSettings& train,
+                                       const NodePlacement& node);
+
+} // namespace clusterctl::plan

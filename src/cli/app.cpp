@@ -1,0 +1,160 @@
+#include "clusterctl/cli/app.hpp"
+
+#include "clusterctl/report/exit_code.hpp"
+#include "clusterctl/util/strings.hpp"
+#include "context.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#ifndef CLUSTERCTL_VERSION
+#define CLUSTERCTL_VERSION "0.0.0"
+#endif
+
+namespace clusterctl::cli {
+namespace {
+
+constexpr const char* k_footer =
+    "Examples:\n"
+    "  clusterctl validate                         # check ./clusterctl.yaml, hostfile, "
+    "ssh_config\n"
+    "  clusterctl hosts                            # the resolved hosts and their ranks\n"
+    "  clusterctl train --dry-run                  # every node's torchrun line, no connection\n"
+    "  clusterctl -w 'node-[001-008]' exec -- nvidia-smi -L\n"
+    "  clusterctl -c llama-405b.yaml setup && clusterctl -c llama-405b.yaml train\n"
+    "\n"
+    "Options are accepted before or after the command. 'clusterctl COMMAND --help' shows a\n"
+    "command's own options and examples.\n"
+    "\n"
+    "Exit codes: 0 ok, 1 a remote command failed or a host was unreachable,\n"
+    "            2 usage or configuration error (nothing was run), 130 interrupted.";
+
+void add_global_options(CLI::App& app, GlobalOptions& o) {
+    app.add_option("-c,--config", o.config_path, "YAML config (default ./clusterctl.yaml)")
+        ->option_text("FILE");
+    app.add_option("--hostfile", o.hostfile, "Hostfile: 'node-001 slots=8', 'node-[001-008]'")
+        ->option_text("FILE");
+    app.add_option("-w,--hosts", o.hosts, "Target hosts, e.g. 'node-[001-004],gpu-7'")
+        ->option_text("HOSTS");
+    app.add_option("-x,--exclude", o.exclude, "Hosts to leave out")->option_text("HOSTS");
+    app.add_option("--ssh-config", o.ssh_config, "ssh_config (default ~/.ssh/config)")
+        ->option_text("FILE");
+    app.add_option("--fanout", o.fanout, "Hosts connecting or running at once (default 256)")
+        ->option_text("N");
+    app.add_option("--connect-timeout", o.connect_timeout,
+                   "Seconds to connect and log in (default 10)")
+        ->option_text("SECONDS");
+    app.add_option("--timeout", o.timeout, "Seconds a command may run (default: no limit)")
+        ->option_text("SECONDS");
+    app.add_option("--log-dir", o.log_dir, "Per-host logs (default ~/.clusterctl/logs/RUN)")
+        ->option_text("DIR");
+    app.add_flag("--dry-run", o.dry_run, "Show every remote command; connect to nothing");
+    app.add_flag("--json", o.json, "Machine-readable output on stdout");
+    app.add_flag("-v,--verbose", o.verbose, "More detail on stderr (repeat for more)");
+    app.add_flag("-q,--quiet", o.quiet, "Only errors on stderr");
+}
+
+std::vector<std::string> option_names(const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const auto* opt : app.get_options())
+        for (const auto& n : opt->get_lnames())
+            names.push_back("--" + n);
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+        for (const auto* opt : sub->get_options())
+            for (const auto& n : opt->get_lnames())
+                names.push_back("--" + n);
+    }
+    return names;
+}
+
+// A CLI11 parse error as a Diagnostic pointing at the argument it is about.
+util::Diagnostic parse_error(const CLI::ParseError& e, const CLI::App& app,
+                             const CommandLine& line) {
+    std::string message = e.what();
+    if (!message.empty() && std::isupper(static_cast<unsigned char>(message.front())))
+        message.front() =
+            static_cast<char>(std::tolower(static_cast<unsigned char>(message.front())));
+    const auto& args = line.args();
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg.size() < 2 || std::string(e.what()).find(arg) == std::string::npos) continue;
+        std::string word = arg.substr(0, arg.find('='));
+        std::string hint = util::did_you_mean(word, option_names(app));
+        if (hint.empty()) hint = "see clusterctl --help";
+        return util::error_at(line.at_arg(i), message, hint);
+    }
+    return util::error_at(line.at_arg(0), message, "see clusterctl --help");
+}
+
+void set_up_logging(const GlobalOptions& o, std::ostream& err) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(err);
+    auto logger = std::make_shared<spdlog::logger>("clusterctl", sink);
+    logger->set_pattern("clusterctl: %l: %v");
+    logger->set_level(o.quiet          ? spdlog::level::err
+                      : o.verbose >= 2 ? spdlog::level::debug
+                      : o.verbose == 1 ? spdlog::level::info
+                                       : spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+}
+
+} // namespace
+
+int report_error(Context& ctx, const util::Diagnostic& d) {
+    ctx.err << d.str() << "\n";
+    return report::to_int(report::ExitCode::usage);
+}
+
+int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
+        std::ostream& err) {
+    CommandLine line(args);
+    CLI::App app("clusterctl: launch distributed training on GPU clusters over SSH.\n"
+                 "Reads a hostfile and a YAML config, runs every command on every node at "
+                 "once,\nand streams the merged logs back.",
+                 "clusterctl");
+    GlobalOptions options;
+    add_global_options(app, options);
+    app.set_version_flag("--version", std::string("clusterctl ") + CLUSTERCTL_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.footer(k_footer);
+    CommandTable table;
+    set_hosts_command(app, table);
+    set_validate_command(app, table);
+    set_exec_command(app, table);
+    set_push_command(app, table);
+    set_setup_command(app, table);
+    set_download_command(app, table);
+    set_check_command(app, table);
+    set_train_command(app, table);
+    set_job_commands(app, table);
+
+    std::vector<std::string> reversed(line.args().rbegin(), line.args().rend() - 1);
+    try {
+        app.parse(reversed);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e, out, err);
+    } catch (const CLI::ParseError& e) {
+        if (args.size() <= 1) {
+            err << app.help();
+            return report::to_int(report::ExitCode::usage);
+        }
+        err << parse_error(e, app, line).str() << "\n";
+        return report::to_int(report::ExitCode::usage);
+    }
+    Context ctx{options, line, env, out, err};
+    ctx.config_given = app.count("--config") > 0;
+    set_up_logging(options, err);
+    for (auto* sub : app.get_subcommands())
+        if (auto it = table.find(sub); it != table.end()) return it->second(ctx);
+    err << app.help();
+    return report::to_int(report::ExitCode::usage);
+}
+
+} // namespace clusterctl::cli

@@ -1,0 +1,60 @@
+#pragma once
+// What every subcommand receives: the global options, the command line (for locating
+// errors), the environment and the two output streams. Private to cli/.
+
+#include "clusterctl/cli/command_line.hpp"
+#include "clusterctl/util/environment.hpp"
+#include "clusterctl/util/result.hpp"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace clusterctl::cli {
+
+struct GlobalOptions {
+    std::string config_path = "clusterctl.yaml";
+    std::string hostfile;
+    std::string hosts;   // -w
+    std::string exclude; // -x
+    std::string ssh_config;
+    std::string fanout;          // validated later, so a bad value gets its column
+    std::string connect_timeout; // seconds
+    std::string timeout;         // seconds
+    std::string log_dir;
+    bool dry_run = false;
+    bool json = false;
+    int verbose = 0;
+    bool quiet = false;
+};
+
+struct Context {
+    GlobalOptions options;
+    const CommandLine& line;
+    const util::Environment& env;
+    std::ostream& out;
+    std::ostream& err;
+    bool config_given = false;
+};
+
+using CommandAction = std::function<int(Context&)>;
+using CommandTable = std::map<CLI::App*, CommandAction>;
+
+// Prints "FILE:LINE:COL: error: ..." on stderr and returns exit code 2.
+int report_error(Context& ctx, const util::Diagnostic& d);
+
+// Every subcommand registers itself here: its flags, its help example, its action.
+void set_hosts_command(CLI::App& app, CommandTable& table);
+void set_validate_command(CLI::App& app, CommandTable& table);
+void set_exec_command(CLI::App& app, CommandTable& table);
+void set_push_command(CLI::App& app, CommandTable& table);
+void set_setup_command(CLI::App& app, CommandTable& table);
+void set_download_command(CLI::App& app, CommandTable& table);
+void set_check_command(CLI::App& app, CommandTable& table);
+void set_train_command(CLI::App& app, CommandTable& table);
+void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop
+
+} // namespace clusterctl::cli

@@ -1,0 +1,110 @@
+#include "inputs.hpp"
+
+#include "clusterctl/util/strings.hpp"
+#include "clusterctl/util/text_file.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+#include <random>
+
+namespace clusterctl::cli {
+namespace {
+
+using util::error_at;
+using util::fail;
+
+util::Result<std::optional<int>> int_flag(const Context& ctx, const std::string& value,
+                                          std::initializer_list<std::string_view> names,
+                                          long long min, long long max, std::string_view what) {
+    if (value.empty()) return std::optional<int>{};
+    auto n = util::parse_int(value, min, max);
+    if (!n)
+        return fail(error_at(ctx.line.at_value(names),
+                             fmt::format("bad {} '{}'", *names.begin(), value),
+                             fmt::format("{} is a whole number from {} to {}", what, min, max)));
+    return std::optional<int>(static_cast<int>(*n));
+}
+
+util::Result<config::Overrides> overrides_from_flags(const Context& ctx) {
+    const GlobalOptions& o = ctx.options;
+    config::Overrides flags;
+    auto located = [&](const std::string& v, std::initializer_list<std::string_view> names)
+        -> std::optional<config::Located<std::string>> {
+        if (v.empty()) return std::nullopt;
+        return config::Located<std::string>{v, ctx.line.at_value(names)};
+    };
+    flags.hostfile = located(o.hostfile, {"--hostfile"});
+    flags.hosts = located(o.hosts, {"-w", "--hosts"});
+    flags.exclude = located(o.exclude, {"-x", "--exclude"});
+    if (!o.ssh_config.empty())
+        flags.ssh_config = config::Located<std::string>{util::expand_tilde(o.ssh_config, ctx.env),
+                                                        ctx.line.at_value({"--ssh-config"})};
+    auto fanout = int_flag(ctx, o.fanout, {"--fanout"}, 1, 65536, "fan-out");
+    if (!fanout) return fail(fanout.error());
+    flags.fanout = *fanout;
+    auto connect = int_flag(ctx, o.connect_timeout, {"--connect-timeout"}, 1, 3600, "seconds");
+    if (!connect) return fail(connect.error());
+    flags.connect_timeout = *connect;
+    auto timeout = int_flag(ctx, o.timeout, {"--timeout"}, 0, 31536000, "seconds");
+    if (!timeout) return fail(timeout.error());
+    flags.command_timeout = *timeout;
+    return flags;
+}
+
+util::Result<std::optional<config::TrainingConfig>> load_config(const Context& ctx) {
+    const GlobalOptions& o = ctx.options;
+    bool hosts_from_flags = !o.hostfile.empty() || !o.hosts.empty();
+    if (!ctx.config_given) {
+        if (!util::file_exists(o.config_path)) {
+            if (hosts_from_flags) return std::optional<config::TrainingConfig>{};
+            return fail(error_at(ctx.line.at_arg(0),
+                                 fmt::format("no config: ./{} not found", o.config_path),
+                                 "give -c FILE, --hostfile FILE or -w HOSTS"));
+        }
+    }
+    auto loaded =
+        config::load_training_config(o.config_path, ctx.env, ctx.line.at_value({"-c", "--config"}));
+    if (!loaded) return fail(loaded.error());
+    return std::optional<config::TrainingConfig>(std::move(*loaded));
+}
+
+} // namespace
+
+util::Result<Inputs> load_inputs(const Context& ctx) {
+    Inputs inputs;
+    auto flags = overrides_from_flags(ctx);
+    if (!flags) return fail(flags.error());
+    auto config = load_config(ctx);
+    if (!config) return fail(config.error());
+    inputs.config = std::move(*config);
+    auto inventory = config::resolve_inventory(inputs.config_ptr(), *flags, ctx.env);
+    if (!inventory) return fail(inventory.error());
+    inputs.inventory = std::move(*inventory);
+    if (inputs.config) {
+        auto secrets = config::load_secrets(inputs.config->secrets, ctx.env);
+        if (!secrets) return fail(secrets.error());
+        inputs.secrets = std::move(*secrets);
+    }
+    return inputs;
+}
+
+std::string new_job_id(const Inputs& inputs) {
+    std::string stem = "job";
+    if (inputs.config) {
+        std::string file = inputs.config->path.substr(inputs.config->path.rfind('/') + 1);
+        stem = file.substr(0, file.find('.'));
+        for (auto& c : stem)
+            if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+        if (stem.empty()) stem = "job";
+    }
+    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::random_device random;
+    return fmt::format("{}-{:04}{:02}{:02}-{:02}{:02}{:02}-{:04x}", stem, utc.tm_year + 1900,
+                       utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                       random() & 0xffff);
+}
+
+} // namespace clusterctl::cli

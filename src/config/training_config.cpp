@@ -1,0 +1,491 @@
+#include "clusterctl/config/training_config.hpp"
+
+#include "clusterctl/config/hostfile.hpp"
+#include "clusterctl/util/strings.hpp"
+#include "clusterctl/util/text_file.hpp"
+#include "yaml_reader.hpp"
+
+#include <fmt/format.h>
+#include <map>
+
+namespace clusterctl::config {
+namespace {
+
+using util::error_at;
+using util::fail;
+using util::Status;
+
+// Runs `parse` and returns its failure from the enclosing function.
+#define CLUSTERCTL_TRY(var, expr)                                                                  \
+    auto var = (expr);                                                                             \
+    if (!var) return fail(var.error())
+
+class ConfigParser {
+public:
+    ConfigParser(std::string path, const util::Environment& env)
+        : m_env(env), m_yaml(std::move(path), {}) {
+        m_yaml.set_lookup([this](std::string_view name) { return lookup(name); });
+    }
+
+    util::Result<TrainingConfig> parse(std::string_view text) {
+        YAML::Node root;
+        try {
+            root = YAML::Load(std::string(text));
+        } catch (const YAML::ParserException& e) {
+            return fail(error_at({m_yaml.file(), e.mark.line + 1, e.mark.column + 1},
+                                 "YAML syntax: " + e.msg, "check indentation and quoting"));
+        }
+        m_config.path = m_yaml.file();
+        m_config.dir = util::parent_directory(m_config.path);
+        if (root.IsNull()) return m_config; // an empty file is an empty config
+        if (auto s = m_yaml.expect_map(root, "the config"); !s) return fail(s.error());
+        if (auto s = m_yaml.check_keys(
+                root, "", {"cluster", "env", "secrets", "activate", "setup", "download", "train"});
+            !s)
+            return fail(s.error());
+        // env first: every other value may refer to it.
+        if (root["env"]) {
+            if (auto s = parse_env(root["env"]); !s) return fail(s.error());
+        }
+        using SectionParser = Status (ConfigParser::*)(const YAML::Node&);
+        const std::pair<const char*, SectionParser> sections[] = {
+            {"cluster", &ConfigParser::parse_cluster},   {"secrets", &ConfigParser::parse_secrets},
+            {"activate", &ConfigParser::parse_activate}, {"setup", &ConfigParser::parse_setup},
+            {"download", &ConfigParser::parse_download}, {"train", &ConfigParser::parse_train},
+        };
+        for (auto [key, parser] : sections) {
+            if (!root[key]) continue;
+            if (auto s = (this->*parser)(root[key]); !s) return fail(s.error());
+        }
+        return m_config;
+    }
+
+private:
+    std::optional<std::string> lookup(std::string_view name) const {
+        for (const auto& var : m_config.env)
+            if (var.name == name) return var.value;
+        return m_env.get(name);
+    }
+
+    util::Result<std::string> path_value(const YAML::Node& node, std::string_view what) const {
+        CLUSTERCTL_TRY(text, m_yaml.string(node, what));
+        return util::expand_tilde(*text, m_env);
+    }
+
+    Status parse_env(const YAML::Node& node) {
+        if (node.IsNull()) return util::Ok{};
+        if (auto s = m_yaml.expect_map(node, "env"); !s) return s;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            std::string name = it->first.Scalar();
+            if (!is_variable_name(name))
+                return fail(error_at(m_yaml.at(it->first),
+                                     fmt::format("bad variable name '{}' in env", name),
+                                     "names hold letters, digits and '_'"));
+            for (const auto& var : m_config.env)
+                if (var.name == name)
+                    return fail(error_at(m_yaml.at(it->first),
+                                         fmt::format("env variable '{}' given twice", name),
+                                         "keep one"));
+            CLUSTERCTL_TRY(value, m_yaml.string(it->second, "env." + name));
+            m_config.env.push_back({name, std::move(*value)});
+        }
+        return util::Ok{};
+    }
+
+    Status parse_cluster(const YAML::Node& node) {
+        if (auto s = m_yaml.expect_map(node, "cluster"); !s) return s;
+        if (auto s = m_yaml.check_keys(node, "cluster",
+                                       {"hostfile", "hosts", "user", "port", "identity_file",
+                                        "ssh_config", "jump", "fanout", "connect_timeout",
+                                        "command_timeout", "known_hosts"});
+            !s)
+            return s;
+        auto& c = m_config.cluster;
+        if (node["hostfile"] && node["hosts"])
+            return fail(error_at(m_yaml.at(node["hosts"]),
+                                 "cluster.hostfile and cluster.hosts are both given",
+                                 "keep one of them"));
+        if (const auto& n = node["hostfile"]) {
+            CLUSTERCTL_TRY(v, path_value(n, "cluster.hostfile"));
+            c.hostfile = util::resolve_path(m_config.dir, *v);
+            c.hostfile_at = m_yaml.at(n);
+        }
+        if (const auto& n = node["hosts"]) {
+            std::vector<YAML::Node> items;
+            if (n.IsScalar()) {
+                items.push_back(n);
+            } else {
+                if (auto s = m_yaml.expect_list(n, "cluster.hosts"); !s) return s;
+                for (const auto& item : n)
+                    items.push_back(item);
+            }
+            if (items.empty())
+                return fail(
+                    error_at(m_yaml.at(n), "cluster.hosts is empty", "list at least one host"));
+            for (const auto& item : items) {
+                CLUSTERCTL_TRY(v, m_yaml.string(item, "cluster.hosts"));
+                util::SourceLocation where = m_yaml.at(item);
+                if (item.Tag() == "!") ++where.column;
+                c.hosts.emplace_back(*v, where);
+            }
+        }
+        if (const auto& n = node["user"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.user"));
+            c.user = *v;
+        }
+        if (const auto& n = node["port"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "cluster.port", 1, 65535));
+            c.port = *v;
+        }
+        if (const auto& n = node["identity_file"]) {
+            CLUSTERCTL_TRY(v, path_value(n, "cluster.identity_file"));
+            c.identity_file = util::resolve_path(m_config.dir, *v);
+        }
+        if (const auto& n = node["ssh_config"]) {
+            CLUSTERCTL_TRY(v, path_value(n, "cluster.ssh_config"));
+            c.ssh_config = util::resolve_path(m_config.dir, *v);
+            c.ssh_config_at = m_yaml.at(n);
+        }
+        if (const auto& n = node["jump"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.jump"));
+            c.jump = *v;
+            c.jump_at = m_yaml.at(n);
+        }
+        if (const auto& n = node["fanout"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "cluster.fanout", 1, 65536));
+            c.fanout = *v;
+        }
+        if (const auto& n = node["connect_timeout"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "cluster.connect_timeout", 1, 3600));
+            c.connect_timeout = *v;
+        }
+        if (const auto& n = node["command_timeout"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "cluster.command_timeout", 0, 31536000));
+            c.command_timeout = *v;
+        }
+        if (const auto& n = node["known_hosts"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.known_hosts"));
+            if (*v == "strict")
+                c.known_hosts = KnownHostsPolicy::strict;
+            else if (*v == "accept-new")
+                c.known_hosts = KnownHostsPolicy::accept_new;
+            else if (*v == "off")
+                c.known_hosts = KnownHostsPolicy::off;
+            else
+                return fail(error_at(m_yaml.at(n),
+                                     fmt::format("cluster.known_hosts must be strict, accept-new "
+                                                 "or off, got '{}'",
+                                                 *v),
+                                     util::did_you_mean(*v, {"strict", "accept-new", "off"})));
+        }
+        return util::Ok{};
+    }
+
+    Status parse_secrets(const YAML::Node& node) {
+        if (node.IsNull()) return util::Ok{};
+        if (auto s = m_yaml.expect_map(node, "secrets"); !s) return s;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            std::string name = it->first.Scalar();
+            std::string what = "secrets." + name;
+            if (!is_variable_name(name))
+                return fail(error_at(m_yaml.at(it->first),
+                                     fmt::format("bad secret name '{}'", name),
+                                     "a secret becomes an environment variable: letters, digits "
+                                     "and '_'"));
+            const YAML::Node& spec = it->second;
+            if (!spec.IsMap() || spec.size() != 1 || !(spec["env"] || spec["file"]))
+                return fail(error_at(m_yaml.at(spec),
+                                     fmt::format("{} must be {{env: VAR}} or {{file: PATH}}", what),
+                                     "secret values are never written in the config"));
+            SecretSpec secret{name, SecretSpec::Source::env, "", m_yaml.at(spec)};
+            if (spec["file"]) {
+                secret.source = SecretSpec::Source::file;
+                CLUSTERCTL_TRY(v, path_value(spec["file"], what + ".file"));
+                secret.reference = util::resolve_path(m_config.dir, *v);
+                secret.where = m_yaml.at(spec["file"]);
+            } else {
+                CLUSTERCTL_TRY(v, m_yaml.string(spec["env"], what + ".env"));
+                secret.reference = *v;
+                secret.where = m_yaml.at(spec["env"]);
+            }
+            m_config.secrets.push_back(std::move(secret));
+        }
+        return util::Ok{};
+    }
+
+    Status parse_activate(const YAML::Node& node) {
+        CLUSTERCTL_TRY(v, m_yaml.string(node, "activate"));
+        m_config.activate = *v;
+        return util::Ok{};
+    }
+
+    util::Result<HostSelector> selector(const YAML::Node& node, std::string_view what) const {
+        CLUSTERCTL_TRY(v, m_yaml.string(node, what));
+        return HostSelector{*v, m_yaml.at(node)};
+    }
+
+    Status parse_setup(const YAML::Node& node) {
+        if (auto s = m_yaml.expect_list(node, "setup"); !s) return s;
+        std::size_t index = 0;
+        for (const auto& item : node) {
+            std::string what = fmt::format("setup[{}]", index++);
+            if (auto s = m_yaml.expect_map(item, what); !s) return s;
+            if (auto s = m_yaml.check_keys(item, what, {"name", "run", "creates", "on"}); !s)
+                return s;
+            SetupStep step;
+            step.where = m_yaml.at(item);
+            if (!item["run"])
+                return fail(error_at(m_yaml.at(item), fmt::format("{} has no 'run:'", what),
+                                     "give the shell command the step runs"));
+            CLUSTERCTL_TRY(run, m_yaml.raw_string(item["run"], what + ".run"));
+            step.run = *run;
+            if (item["name"]) {
+                CLUSTERCTL_TRY(name, m_yaml.string(item["name"], what + ".name"));
+                step.name = *name;
+            } else {
+                step.name = fmt::format("step-{}", index);
+            }
+            if (item["creates"]) {
+                CLUSTERCTL_TRY(creates, path_value(item["creates"], what + ".creates"));
+                step.creates = *creates;
+            }
+            if (item["on"]) {
+                CLUSTERCTL_TRY(on, selector(item["on"], what + ".on"));
+                step.on = *on;
+            }
+            for (const auto& other : m_config.setup)
+                if (other.name == step.name)
+                    return fail(error_at(step.where,
+                                         fmt::format("two setup steps are named '{}'", step.name),
+                                         "give each step its own name"));
+            m_config.setup.push_back(std::move(step));
+        }
+        return util::Ok{};
+    }
+
+    Status parse_download(const YAML::Node& node) {
+        if (auto s = m_yaml.expect_list(node, "download"); !s) return s;
+        std::size_t index = 0;
+        for (const auto& item : node) {
+            std::string what = fmt::format("download[{}]", index++);
+            if (auto s = m_yaml.expect_map(item, what); !s) return s;
+            if (auto s = m_yaml.check_keys(item, what,
+                                           {"repo", "revision", "include", "exclude", "to", "on",
+                                            "tool", "distribute", "retries"});
+                !s)
+                return s;
+            DownloadSpec d;
+            d.where = m_yaml.at(item);
+            if (!item["repo"])
+                return fail(error_at(d.where, fmt::format("{} has no 'repo:'", what),
+                                     "e.g. repo: meta-llama/Meta-Llama-3.1-405B"));
+            CLUSTERCTL_TRY(repo, m_yaml.string(item["repo"], what + ".repo"));
+            d.repo = *repo;
+            if (item["revision"]) {
+                CLUSTERCTL_TRY(v, m_yaml.string(item["revision"], what + ".revision"));
+                d.revision = *v;
+            }
+            if (item["include"]) {
+                CLUSTERCTL_TRY(v, m_yaml.string_list(item["include"], what + ".include"));
+                d.include = *v;
+            }
+            if (item["exclude"]) {
+                CLUSTERCTL_TRY(v, m_yaml.string_list(item["exclude"], what + ".exclude"));
+                d.exclude = *v;
+            }
+            if (item["to"]) {
+                CLUSTERCTL_TRY(v, path_value(item["to"], what + ".to"));
+                d.to = *v;
+            }
+            if (item["tool"]) {
+                CLUSTERCTL_TRY(v, m_yaml.string(item["tool"], what + ".tool"));
+                if (*v != "hf" && *v != "huggingface-cli")
+                    return fail(error_at(m_yaml.at(item["tool"]),
+                                         fmt::format("{}.tool must be hf or huggingface-cli, got "
+                                                     "'{}'",
+                                                     what, *v)));
+                d.tool = *v;
+            }
+            d.on.where = d.where;
+            if (item["on"]) {
+                CLUSTERCTL_TRY(on, selector(item["on"], what + ".on"));
+                d.on = *on;
+            }
+            if (item["distribute"]) {
+                CLUSTERCTL_TRY(v, m_yaml.boolean(item["distribute"], what + ".distribute"));
+                d.distribute = *v;
+            }
+            if (item["retries"]) {
+                CLUSTERCTL_TRY(v, m_yaml.integer(item["retries"], what + ".retries", 0, 100));
+                d.retries = *v;
+            }
+            m_config.download.push_back(std::move(d));
+        }
+        return util::Ok{};
+    }
+
+    Status parse_rdzv(const YAML::Node& node, RendezvousSettings& r) {
+        if (auto s = m_yaml.expect_map(node, "train.rdzv"); !s) return s;
+        if (auto s = m_yaml.check_keys(node, "train.rdzv", {"backend", "port", "endpoint", "id"});
+            !s)
+            return s;
+        if (node["backend"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(node["backend"], "train.rdzv.backend"));
+            static const std::vector<std::string> k_backends = {"c10d", "static", "etcd",
+                                                                "etcd-v2"};
+            if (std::find(k_backends.begin(), k_backends.end(), *v) == k_backends.end())
+                return fail(error_at(m_yaml.at(node["backend"]),
+                                     fmt::format("unknown rendezvous backend '{}'", *v),
+                                     "use c10d (default) or static"));
+            r.backend = *v;
+        }
+        if (node["port"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(node["port"], "train.rdzv.port", 1, 65535));
+            r.port = *v;
+        }
+        if (node["endpoint"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(node["endpoint"], "train.rdzv.endpoint"));
+            r.endpoint = *v;
+        }
+        if (node["id"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(node["id"], "train.rdzv.id"));
+            r.id = *v;
+        }
+        return util::Ok{};
+    }
+
+    Status parse_templates(const YAML::Node& node, TrainSettings& t) {
+        if (auto s = m_yaml.expect_list(node, "train.templates"); !s) return s;
+        std::size_t index = 0;
+        for (const auto& item : node) {
+            std::string what = fmt::format("train.templates[{}]", index++);
+            if (auto s = m_yaml.expect_map(item, what); !s) return s;
+            if (auto s = m_yaml.check_keys(item, what, {"src", "dst"}); !s) return s;
+            if (!item["src"] || !item["dst"])
+                return fail(error_at(m_yaml.at(item), fmt::format("{} needs src: and dst:", what),
+                                     "e.g. {src: configs/x.yaml.in, dst: configs/x.yaml}"));
+            TemplateSpec spec;
+            spec.where = m_yaml.at(item["src"]);
+            CLUSTERCTL_TRY(src, path_value(item["src"], what + ".src"));
+            CLUSTERCTL_TRY(dst, m_yaml.string(item["dst"], what + ".dst"));
+            spec.src = util::resolve_path(m_config.dir, *src);
+            spec.dst = *dst;
+            CLUSTERCTL_TRY(text, util::read_text_file(spec.src, "template", spec.where));
+            CLUSTERCTL_TRY(rendered,
+                           expand_variables(*text,
+                                            [this](std::string_view name) { return lookup(name); },
+                                            {spec.src, 1, 1}));
+            spec.rendered = *rendered;
+            t.templates.push_back(std::move(spec));
+        }
+        return util::Ok{};
+    }
+
+    Status parse_train(const YAML::Node& node) {
+        if (auto s = m_yaml.expect_map(node, "train"); !s) return s;
+        if (auto s = m_yaml.check_keys(node, "train",
+                                       {"workdir", "torchrun", "nproc_per_node", "nnodes", "rdzv",
+                                        "module", "script", "args", "torchrun_args", "max_restarts",
+                                        "templates"});
+            !s)
+            return s;
+        TrainSettings t;
+        t.where = m_yaml.at(node);
+        if (node["workdir"]) {
+            CLUSTERCTL_TRY(v, path_value(node["workdir"], "train.workdir"));
+            t.workdir = *v;
+        }
+        if (node["torchrun"]) {
+            CLUSTERCTL_TRY(v, path_value(node["torchrun"], "train.torchrun"));
+            t.torchrun = *v;
+        }
+        if (const auto& n = node["nproc_per_node"]) {
+            if (n.IsScalar() && n.Scalar() == "auto") {
+                t.nproc_per_node = std::nullopt;
+            } else {
+                CLUSTERCTL_TRY(v, m_yaml.integer(n, "train.nproc_per_node", 1, 1024));
+                t.nproc_per_node = *v;
+            }
+        } else {
+            t.nproc_per_node = 1;
+        }
+        if (node["nnodes"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(node["nnodes"], "train.nnodes", 1, 100000));
+            t.nnodes = *v;
+        }
+        if (node["rdzv"]) {
+            if (auto s = parse_rdzv(node["rdzv"], t.rdzv); !s) return s;
+        }
+        if (node["module"] && node["script"])
+            return fail(error_at(m_yaml.at(node["script"]),
+                                 "train.module and train.script are both given",
+                                 "keep one: module runs 'python -m MODULE', script runs a file"));
+        if (node["module"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(node["module"], "train.module"));
+            t.module = *v;
+        } else if (node["script"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(node["script"], "train.script"));
+            t.script = *v;
+        } else {
+            return fail(error_at(t.where, "train has neither module: nor script:",
+                                 "e.g. module: axolotl.cli.train, or script: train.py"));
+        }
+        if (node["args"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string_list(node["args"], "train.args"));
+            t.args = *v;
+        }
+        if (node["torchrun_args"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string_list(node["torchrun_args"], "train.torchrun_args"));
+            t.torchrun_args = *v;
+        }
+        if (node["max_restarts"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(node["max_restarts"], "train.max_restarts", 0, 1000));
+            t.max_restarts = *v;
+        }
+        if (node["templates"]) {
+            if (auto s = parse_templates(node["templates"], t); !s) return s;
+        }
+        m_config.train = std::move(t);
+        return util::Ok{};
+    }
+
+    const util::Environment& m_env;
+    YamlReader m_yaml;
+    TrainingConfig m_config;
+};
+
+#undef CLUSTERCTL_TRY
+
+} // namespace
+
+std::string_view to_string(KnownHostsPolicy policy) {
+    switch (policy) {
+    case KnownHostsPolicy::strict:
+        return "strict";
+    case KnownHostsPolicy::accept_new:
+        return "accept-new";
+    case KnownHostsPolicy::off:
+        return "off";
+    }
+    return "strict";
+}
+
+int TrainingConfig::default_slots() const {
+    if (train && train->nproc_per_node) return *train->nproc_per_node;
+    return 1;
+}
+
+util::Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& path,
+                                                   const util::Environment& env) {
+    return ConfigParser(path, env).parse(text);
+}
+
+util::Result<TrainingConfig> load_training_config(const std::string& path,
+                                                  const util::Environment& env,
+                                                  const util::SourceLocation& origin) {
+    auto text = util::read_text_file(path, "config", origin);
+    if (!text) return fail(text.error());
+    return parse_training_config(*text, path, env);
+}
+
+} // namespace clusterctl::config

@@ -1,0 +1,133 @@
+#include "yaml_reader.hpp"
+
+#include "clusterctl/util/strings.hpp"
+
+#include <fmt/format.h>
+#include <set>
+
+namespace clusterctl::config {
+
+using util::error_at;
+using util::fail;
+
+namespace {
+
+std::string kind_name(const YAML::Node& node) {
+    switch (node.Type()) {
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Null:
+        return "nothing";
+    case YAML::NodeType::Scalar:
+        return fmt::format("'{}'", node.Scalar());
+    default:
+        return "an undefined value";
+    }
+}
+
+} // namespace
+
+util::SourceLocation YamlReader::at(const YAML::Node& node) const {
+    YAML::Mark mark = node.Mark();
+    if (mark.is_null()) return {m_file, 1, 1};
+    return {m_file, mark.line + 1, mark.column + 1};
+}
+
+util::Status YamlReader::check_keys(const YAML::Node& map, std::string_view section,
+                                    const std::vector<std::string>& allowed) const {
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        std::string key = it->first.Scalar();
+        std::string where = section.empty() ? "at the top level" : fmt::format("in {}", section);
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            std::string hint = util::did_you_mean(key, allowed);
+            if (hint.empty()) hint = fmt::format("known keys: {}", fmt::join(allowed, ", "));
+            return fail(
+                error_at(at(it->first), fmt::format("unknown key '{}' {}", key, where), hint));
+        }
+        if (!seen.insert(key).second)
+            return fail(error_at(at(it->first), fmt::format("key '{}' given twice {}", key, where),
+                                 "keep one"));
+    }
+    return util::Ok{};
+}
+
+util::Status YamlReader::expect_map(const YAML::Node& node, std::string_view what) const {
+    if (node.IsMap()) return util::Ok{};
+    return fail(error_at(at(node),
+                         fmt::format("{} must be a mapping, got {}", what, kind_name(node)),
+                         "write 'key: value' lines indented under it"));
+}
+
+util::Status YamlReader::expect_list(const YAML::Node& node, std::string_view what) const {
+    if (node.IsSequence()) return util::Ok{};
+    return fail(error_at(at(node), fmt::format("{} must be a list, got {}", what, kind_name(node)),
+                         "write '- item' lines indented under it"));
+}
+
+util::Result<std::string> YamlReader::raw_string(const YAML::Node& node,
+                                                 std::string_view what) const {
+    if (!node.IsScalar())
+        return fail(error_at(at(node),
+                             fmt::format("{} must be text, got {}", what,
+                                         node.IsSequence() ? "a list"
+                                         : node.IsMap()    ? "a mapping"
+                                                           : "nothing"),
+                             "write a single value"));
+    return node.Scalar();
+}
+
+util::Result<std::string> YamlReader::string(const YAML::Node& node, std::string_view what) const {
+    auto text = raw_string(node, what);
+    if (!text) return text;
+    util::SourceLocation where = at(node);
+    if (node.Tag() == "!") ++where.column; // a quoted scalar: its text starts after the quote
+    return expand_variables(*text, m_lookup, where);
+}
+
+util::Result<int> YamlReader::integer(const YAML::Node& node, std::string_view what, int min,
+                                      int max) const {
+    auto text = string(node, what);
+    if (!text) return fail(text.error());
+    auto n = util::parse_int(*text, min, max);
+    if (!n) {
+        bool number = util::parse_int(*text, -2147483647LL, 2147483647LL).has_value();
+        return fail(error_at(
+            at(node),
+            number ? fmt::format("{} must be from {} to {}, got {}", what, min, max, *text)
+                   : fmt::format("{} must be a whole number, got '{}'", what, *text),
+            fmt::format("e.g. {}: {}", what.substr(what.rfind('.') + 1), std::max(min, 1))));
+    }
+    return static_cast<int>(*n);
+}
+
+util::Result<bool> YamlReader::boolean(const YAML::Node& node, std::string_view what) const {
+    auto text = string(node, what);
+    if (!text) return fail(text.error());
+    std::string v = util::to_lower(*text);
+    if (v == "true" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "no" || v == "off") return false;
+    return fail(error_at(at(node), fmt::format("{} must be true or false, got '{}'", what, *text)));
+}
+
+util::Result<std::vector<std::string>> YamlReader::string_list(const YAML::Node& node,
+                                                               std::string_view what) const {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+        auto one = string(node, what);
+        if (!one) return fail(one.error());
+        out.push_back(std::move(*one));
+        return out;
+    }
+    if (auto s = expect_list(node, what); !s) return fail(s.error());
+    for (const auto& item : node) {
+        auto text = string(item, what);
+        if (!text) return fail(text.error());
+        out.push_back(std::move(*text));
+    }
+    return out;
+}
+
+} // namespace clusterctl::config

@@ -1,0 +1,134 @@
+#include "clusterctl/output/dry_run.hpp"
+
+#include "clusterctl/config/host_list.hpp"
+#include "clusterctl/output/host_table.hpp"
+#include "json_plan.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+
+namespace clusterctl::output {
+namespace {
+
+std::string script_for_display(const plan::RemoteCommand& command) {
+    return plan::render_script(command,
+                               [](std::string_view) { return std::string(config::k_secret_mask); });
+}
+
+std::string indent(const std::string& text, std::string_view prefix) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        out += fmt::format("{}{}\n", prefix, std::string_view(text).substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
+std::string describe_file(const plan::FileTransfer& f) {
+    if (f.content)
+        return fmt::format("(template, {} bytes) -> {}  mode {:04o}", f.content->size(),
+                           f.destination, f.mode);
+    return fmt::format("{}{} -> {}", f.source, f.recursive ? " (recursive)" : "", f.destination);
+}
+
+// Tasks whose rendered text is the same are shown once, under their folded host list.
+std::string render_stage_body(const plan::LaunchPlan& plan, const plan::Stage& stage) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+    std::map<std::string, std::size_t> index;
+    for (const auto& task : stage.tasks) {
+        std::string text;
+        if (stage.kind == plan::StageKind::run) {
+            text = indent(script_for_display(task.command), "    | ");
+        } else {
+            for (const auto& f : task.files)
+                text += "    " + describe_file(f) + "\n";
+        }
+        auto [it, inserted] = index.emplace(text, groups.size());
+        if (inserted) groups.push_back({text, {}});
+        groups[it->second].second.push_back(plan.hosts[task.host].name);
+    }
+    std::string out;
+    for (const auto& [text, hosts] : groups) {
+        std::string label = config::fold_host_list(hosts);
+        if (hosts.size() == 1) {
+            const auto& h = *std::find_if(plan.hosts.begin(), plan.hosts.end(),
+                                          [&](const auto& x) { return x.name == hosts.front(); });
+            label += fmt::format(" ({}@{})", h.user, config::endpoint(h.address, h.port));
+        } else {
+            label += fmt::format(" ({} hosts)", hosts.size());
+        }
+        out += fmt::format("  {}:\n{}", label, text);
+    }
+    return out;
+}
+
+} // namespace
+
+std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::SecretStore& secrets) {
+    std::string out = fmt::format(
+        "clusterctl {} (dry run): {} host{}, job {}, fanout {}{}\n", plan.action, plan.hosts.size(),
+        plan.hosts.size() == 1 ? "" : "s", plan.job_id, plan.fanout,
+        plan.command_timeout_s ? fmt::format(", timeout {}s", plan.command_timeout_s) : "");
+    out += "\n" + render_host_table(plan.hosts);
+    for (const auto& note : plan.notes)
+        out += "\nnote: " + note + "\n";
+    std::size_t n = 1;
+    for (const auto& stage : plan.stages) {
+        out += fmt::format("\nstage {}/{}: {} ({} on {} host{}{})\n", n++, plan.stages.size(),
+                           stage.name, stage.kind == plan::StageKind::run ? "run" : "push",
+                           stage.tasks.size(), stage.tasks.size() == 1 ? "" : "s",
+                           stage.retries ? fmt::format(", {} retries", stage.retries) : "");
+        out += render_stage_body(plan, stage);
+    }
+    return secrets.mask(out);
+}
+
+std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::SecretStore& secrets) {
+    nlohmann::ordered_json j;
+    j["action"] = plan.action;
+    j["job_id"] = plan.job_id;
+    j["fanout"] = plan.fanout;
+    j["command_timeout_s"] = plan.command_timeout_s;
+    j["notes"] = nlohmann::ordered_json::array();
+    for (const auto& note : plan.notes)
+        j["notes"].push_back(secrets.mask(note));
+    j["hosts"] = nlohmann::ordered_json::array();
+    for (const auto& h : plan.hosts)
+        j["hosts"].push_back(host_to_json(h));
+    j["stages"] = nlohmann::ordered_json::array();
+    for (const auto& stage : plan.stages) {
+        nlohmann::ordered_json s;
+        s["name"] = stage.name;
+        s["kind"] = stage.kind == plan::StageKind::run ? "run" : "push";
+        s["retries"] = stage.retries;
+        s["tasks"] = nlohmann::ordered_json::array();
+        for (const auto& task : stage.tasks) {
+            nlohmann::ordered_json t;
+            t["host"] = plan.hosts[task.host].name;
+            if (stage.kind == plan::StageKind::run) {
+                t["script"] = secrets.mask(script_for_display(task.command));
+            } else {
+                t["files"] = nlohmann::ordered_json::array();
+                for (const auto& f : task.files) {
+                    nlohmann::ordered_json file;
+                    file["source"] =
+                        f.content ? nlohmann::ordered_json() : nlohmann::ordered_json(f.source);
+                    file["destination"] = f.destination;
+                    file["mode"] = fmt::format("{:04o}", f.mode);
+                    file["recursive"] = f.recursive;
+                    if (f.content) file["template_bytes"] = f.content->size();
+                    t["files"].push_back(file);
+                }
+            }
+            s["tasks"].push_back(t);
+        }
+        j["stages"].push_back(s);
+    }
+    return secrets.mask(j.dump(2)) + "\n";
+}
+
+} // namespace clusterctl::output

@@ -1,0 +1,225 @@
+#include "clusterctl/plan/planner.hpp"
+
+#include "clusterctl/config/host_list.hpp"
+#include "clusterctl/plan/torchrun.hpp"
+#include "clusterctl/util/shell_quote.hpp"
+
+#include <fmt/format.h>
+
+namespace clusterctl::plan {
+namespace {
+
+using util::error_at;
+using util::fail;
+
+LaunchPlan empty_plan(const PlanInputs& in, std::string action) {
+    LaunchPlan plan;
+    plan.action = std::move(action);
+    plan.job_id = in.job_id;
+    plan.hosts = in.inventory.hosts;
+    plan.fanout = in.inventory.fanout;
+    plan.command_timeout_s = in.inventory.command_timeout_s;
+    return plan;
+}
+
+Stage stage_on_all(const LaunchPlan& plan, std::string name, const RemoteCommand& command) {
+    Stage stage{std::move(name), StageKind::run, {}, 0};
+    for (std::size_t i = 0; i < plan.hosts.size(); ++i)
+        stage.tasks.push_back({i, command, {}});
+    return stage;
+}
+
+util::Result<const config::TrainingConfig*> need_config(const PlanInputs& in,
+                                                        std::string_view what) {
+    if (in.config) return in.config;
+    return fail(error_at(in.command_at, fmt::format("{} needs a config file", what),
+                         "give -c clusterctl.yaml"));
+}
+
+std::string download_command(const config::DownloadSpec& d) {
+    std::vector<std::string> argv{d.tool, "download", d.repo};
+    if (d.revision) {
+        argv.push_back("--revision");
+        argv.push_back(*d.revision);
+    }
+    for (const auto& p : d.include) {
+        argv.push_back("--include");
+        argv.push_back(p);
+    }
+    for (const auto& p : d.exclude) {
+        argv.push_back("--exclude");
+        argv.push_back(p);
+    }
+    if (d.to) {
+        argv.push_back("--local-dir");
+        argv.push_back(*d.to);
+    }
+    return util::shell_join(argv);
+}
+
+std::string remote_path(const config::TrainSettings& train, const std::string& path) {
+    if (path.empty() || path.front() == '/' || !train.workdir) return path;
+    return *train.workdir + "/" + path;
+}
+
+// host[:port] of the rendezvous; the first host's resolved address by default.
+std::string rendezvous_endpoint(const config::TrainSettings& train, const config::HostSpec& first) {
+    if (!train.rdzv.endpoint) return config::endpoint(first.address, train.rdzv.port);
+    const std::string& e = *train.rdzv.endpoint;
+    bool has_port = e.find(':') != std::string::npos && e.back() != ']';
+    return has_port ? e : config::endpoint(e, train.rdzv.port);
+}
+
+std::string rank_map_note(const LaunchPlan& plan, const config::TrainSettings& train,
+                          std::size_t nnodes) {
+    std::string map;
+    for (std::size_t i = 0; i < nnodes; ++i)
+        map += fmt::format("{}{}={}", i ? ", " : "", i, plan.hosts[i].name);
+    if (train.rdzv.backend == "static")
+        return fmt::format("node ranks (static rendezvous, fixed): {}", map);
+    return fmt::format("node ranks passed: {} ({} rendezvous numbers nodes in arrival order; "
+                       "rdzv.backend: static fixes the map)",
+                       map, train.rdzv.backend);
+}
+
+} // namespace
+
+RemoteCommand base_command(const config::TrainingConfig* config) {
+    RemoteCommand command;
+    if (!config) return command;
+    command.env = config->env;
+    for (const auto& s : config->secrets)
+        command.secrets.push_back(s.name);
+    command.activate = config->activate;
+    return command;
+}
+
+util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& command) {
+    LaunchPlan plan = empty_plan(in, "exec");
+    RemoteCommand remote = base_command(in.config);
+    remote.body = command;
+    plan.stages.push_back(stage_on_all(plan, "exec", remote));
+    return plan;
+}
+
+util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer) {
+    LaunchPlan plan = empty_plan(in, "push");
+    Stage stage{"push", StageKind::push, {}, 0};
+    for (std::size_t i = 0; i < plan.hosts.size(); ++i)
+        stage.tasks.push_back({i, {}, {transfer}});
+    plan.stages.push_back(std::move(stage));
+    return plan;
+}
+
+util::Result<LaunchPlan> plan_setup(const PlanInputs& in) {
+    auto config = need_config(in, "setup");
+    if (!config) return fail(config.error());
+    const auto& steps = (*config)->setup;
+    if (steps.empty())
+        return fail(error_at({(*config)->path, 1, 1}, "the config has no setup: steps",
+                             "add a list of {name, run} steps under setup:"));
+    LaunchPlan plan = empty_plan(in, "setup");
+    for (const auto& step : steps) {
+        auto targets = config::select_hosts(step.on, plan.hosts);
+        if (!targets) return fail(targets.error());
+        RemoteCommand command = base_command(*config);
+        command.creates = step.creates;
+        command.body = step.run;
+        Stage stage{step.name, StageKind::run, {}, 0};
+        for (std::size_t host : *targets)
+            stage.tasks.push_back({host, command, {}});
+        plan.stages.push_back(std::move(stage));
+    }
+    return plan;
+}
+
+util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
+    auto config = need_config(in, "download");
+    if (!config) return fail(config.error());
+    if ((*config)->download.empty())
+        return fail(error_at({(*config)->path, 1, 1}, "the config has no download: entries",
+                             "add e.g. '- repo: meta-llama/Meta-Llama-3.1-8B' under download:"));
+    LaunchPlan plan = empty_plan(in, "download");
+    for (const auto& d : (*config)->download) {
+        auto targets = config::select_hosts(d.on, plan.hosts);
+        if (!targets) return fail(targets.error());
+        RemoteCommand command = base_command(*config);
+        command.body = download_command(d);
+        Stage stage{"download " + d.repo, StageKind::run, {}, d.retries};
+        for (std::size_t host : *targets)
+            stage.tasks.push_back({host, command, {}});
+        plan.stages.push_back(std::move(stage));
+    }
+    return plan;
+}
+
+util::Result<LaunchPlan> plan_check(const PlanInputs& in) {
+    LaunchPlan plan = empty_plan(in, "check");
+    RemoteCommand command = base_command(in.config);
+    std::string body = "echo \"host $(hostname)\"\n";
+    if (in.config && in.config->train) {
+        const auto& t = *in.config->train;
+        body += fmt::format("command -v {} >/dev/null || {{ echo 'torchrun not found: {}' >&2; "
+                            "exit 1; }}\n",
+                            util::shell_quote(t.torchrun), t.torchrun);
+        if (t.workdir)
+            body += fmt::format("[ -d {} ] || {{ echo 'workdir missing: {}' >&2; exit 1; }}\n",
+                                util::shell_quote(*t.workdir), *t.workdir);
+    }
+    command.body = body;
+    plan.stages.push_back(stage_on_all(plan, "check", command));
+    return plan;
+}
+
+util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
+    auto config = need_config(in, "train");
+    if (!config) return fail(config.error());
+    if (!(*config)->train)
+        return fail(error_at({(*config)->path, 1, 1}, "the config has no train: section",
+                             "add train: with torchrun, nproc_per_node and module or script"));
+    const config::TrainSettings& train = *(*config)->train;
+    LaunchPlan plan = empty_plan(in, "train");
+    std::size_t nnodes = train.nnodes ? static_cast<std::size_t>(*train.nnodes) : plan.hosts.size();
+    if (nnodes > plan.hosts.size())
+        return fail(error_at(train.where,
+                             fmt::format("train.nnodes is {} but there are only {} hosts", nnodes,
+                                         plan.hosts.size()),
+                             "lower nnodes or add hosts"));
+    plan.hosts.resize(nnodes);
+    plan.notes.push_back(rank_map_note(plan, train, nnodes));
+
+    if (!train.templates.empty()) {
+        Stage ship{"templates", StageKind::push, {}, 0};
+        std::vector<FileTransfer> files;
+        for (const auto& t : train.templates)
+            files.push_back({"", t.rendered, remote_path(train, t.dst), 0644, false});
+        for (std::size_t i = 0; i < nnodes; ++i)
+            ship.tasks.push_back({i, {}, files});
+        plan.stages.push_back(std::move(ship));
+    }
+
+    const config::HostSpec& first = plan.hosts.front();
+    NodePlacement node;
+    node.nnodes = static_cast<int>(nnodes);
+    node.nproc_per_node = train.nproc_per_node ? std::to_string(*train.nproc_per_node) : "auto";
+    node.master_address = first.address;
+    node.master_port = train.rdzv.port;
+    node.rdzv_endpoint = rendezvous_endpoint(train, first);
+    node.rdzv_id = train.rdzv.id.value_or(in.job_id);
+    Stage launch{"launch", StageKind::run, {}, 0};
+    for (std::size_t i = 0; i < nnodes; ++i) {
+        node.node_rank = static_cast<int>(i);
+        RemoteCommand command = base_command(*config);
+        command.env.push_back({"MASTER_ADDR", node.master_address});
+        command.env.push_back({"MASTER_PORT", std::to_string(node.master_port)});
+        command.env.push_back({"CLUSTERCTL_JOB_ID", in.job_id});
+        command.env.push_back({"CLUSTERCTL_NODE_RANK", std::to_string(i)});
+        command.workdir = train.workdir.value_or("");
+        command.body = "exec " + util::shell_join(torchrun_argv(train, node));
+        launch.tasks.push_back({i, std::move(command), {}});
+    }
+    plan.stages.push_back(std::move(launch));
+    return plan;
+}
+
+} // namespace clusterctl::plan
