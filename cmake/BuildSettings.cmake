@@ -2,7 +2,7 @@
 add_library(clusterctl_build_settings INTERFACE)
 target_compile_options(clusterctl_build_settings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
-  -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+  -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough)
 if(CLUSTERCTL_WERROR)
   target_compile_options(clusterctl_build_settings INTERFACE -Werror)
 endif()

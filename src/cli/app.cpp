@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <optional>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -50,6 +51,8 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
         ->option_text("SECONDS");
     app.add_option("--log-dir", o.log_dir, "Per-host logs (default ~/.clusterctl/logs/RUN)")
         ->option_text("DIR");
+    app.add_option("--job-id", o.job_id, "Name of this run (default: CONFIG-DATE-TIME-RANDOM)")
+        ->option_text("ID");
     app.add_flag("--dry-run", o.dry_run, "Show every remote command; connect to nothing");
     app.add_flag("--json", o.json, "Machine-readable output on stdout");
     app.add_flag("-v,--verbose", o.verbose, "More detail on stderr (repeat for more)");
@@ -70,9 +73,41 @@ std::vector<std::string> option_names(const CLI::App& app) {
     return names;
 }
 
+// The first word that is neither an option nor an option's value: what the user meant
+// as the command, when CLI11 found none.
+std::optional<std::size_t> command_word(const CLI::App& app, const CommandLine& line) {
+    const auto& args = line.args();
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--") return std::nullopt;
+        if (arg.empty() || arg.front() != '-') return i;
+        if (arg.find('=') != std::string::npos) continue;
+        const CLI::Option* opt = app.get_option_no_throw(arg);
+        if (opt && opt->get_type_size() != 0) ++i; // skip the option's value
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> command_names(const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(sub->get_name());
+    return names;
+}
+
 // A CLI11 parse error as a Diagnostic pointing at the argument it is about.
 util::Diagnostic parse_error(const CLI::ParseError& e, const CLI::App& app,
                              const CommandLine& line) {
+    if (app.get_subcommands().empty()) {
+        auto word = command_word(app, line);
+        if (!word)
+            return util::error_at(line.at_arg(line.args().size()), "no command given",
+                                  "e.g. clusterctl hosts; see clusterctl --help");
+        const std::string& name = line.args()[*word];
+        std::string hint = util::did_you_mean(name, command_names(app));
+        return util::error_at(line.at_arg(*word), fmt::format("unknown command '{}'", name),
+                              hint.empty() ? "see clusterctl --help" : hint);
+    }
     std::string message = e.what();
     if (!message.empty() && std::isupper(static_cast<unsigned char>(message.front())))
         message.front() =

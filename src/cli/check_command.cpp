@@ -8,7 +8,7 @@ void set_check_command(CLI::App& app, CommandTable& table) {
                                             "GPUs, workdir");
     sub->footer("Examples:\n"
                 "  clusterctl check            # also run by 'train' unless --no-check");
-    table[sub] = [](Context& ctx) { return run_planned(ctx, "", plan::plan_check); };
+    table[sub] = [](Context& ctx) { return run_planned(ctx, plan::plan_check); };
 }
 
 } // namespace clusterctl::cli

@@ -25,6 +25,7 @@ struct GlobalOptions {
     std::string connect_timeout; // seconds
     std::string timeout;         // seconds
     std::string log_dir;
+    std::string job_id; // names the run: logs, rendezvous id
     bool dry_run = false;
     bool json = false;
     int verbose = 0;

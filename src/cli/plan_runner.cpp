@@ -7,11 +7,12 @@
 
 namespace clusterctl::cli {
 
-int run_planned(Context& ctx, const std::string& job_id, const Planner& planner) {
+int run_planned(Context& ctx, const Planner& planner) {
     auto inputs = load_inputs(ctx);
     if (!inputs) return report_error(ctx, inputs.error());
     plan::PlanInputs in{inputs->inventory, inputs->config_ptr(),
-                        job_id.empty() ? new_job_id(*inputs) : job_id, ctx.line.at_arg(0)};
+                        ctx.options.job_id.empty() ? new_job_id(*inputs) : ctx.options.job_id,
+                        ctx.line.at_arg(0)};
     auto plan = planner(in);
     if (!plan) return report_error(ctx, plan.error());
     if (ctx.options.dry_run) {

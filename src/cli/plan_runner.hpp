@@ -12,6 +12,6 @@ namespace clusterctl::cli {
 
 using Planner = std::function<util::Result<plan::LaunchPlan>(const plan::PlanInputs&)>;
 
-int run_planned(Context& ctx, const std::string& job_id, const Planner& planner);
+int run_planned(Context& ctx, const Planner& planner);
 
 } // namespace clusterctl::cli

@@ -30,7 +30,7 @@ void set_push_command(CLI::App& app, CommandTable& table) {
         plan::FileTransfer transfer{*source, std::nullopt, *destination,
                                     static_cast<int>(st.st_mode & 07777), *recursive};
         return run_planned(
-            ctx, "", [&](const plan::PlanInputs& in) { return plan::plan_push(in, transfer); });
+            ctx, [&](const plan::PlanInputs& in) { return plan::plan_push(in, transfer); });
     };
 }
 

@@ -6,17 +6,15 @@ namespace clusterctl::cli {
 void set_train_command(CLI::App& app, CommandTable& table) {
     auto* sub = app.add_subcommand("train", "Launch torchrun on every node: distinct node ranks, "
                                             "one rendezvous");
-    auto job_id = std::make_shared<std::string>();
     auto detach = std::make_shared<bool>(false);
     auto no_check = std::make_shared<bool>(false);
-    sub->add_option("--job-id", *job_id, "Job id (default: CONFIG-DATE-TIME-RANDOM)");
     sub->add_flag("--detach", *detach, "Start the job and return; see status, logs, stop");
     sub->add_flag("--no-check", *no_check, "Skip the pre-flight check");
     sub->footer("Examples:\n"
                 "  clusterctl train --dry-run     # the torchrun line of every node\n"
                 "  clusterctl -c llama-405b.yaml train\n"
                 "  clusterctl train --detach && clusterctl logs -f");
-    table[sub] = [job_id](Context& ctx) { return run_planned(ctx, *job_id, plan::plan_train); };
+    table[sub] = [](Context& ctx) { return run_planned(ctx, plan::plan_train); };
 }
 
 } // namespace clusterctl::cli

@@ -237,10 +237,11 @@ util::Result<std::vector<HostEntry>> parse_host_expression(std::string_view expr
     int depth = 0;
     std::size_t start = 0;
     for (std::size_t i = 0; i <= expression.size(); ++i) {
-        char c = i < expression.size() ? expression[i] : ',';
+        bool at_end = i == expression.size();
+        char c = at_end ? ',' : expression[i];
         if (c == '[') ++depth;
         if (c == ']') --depth;
-        if (c != ',' || depth != 0) continue;
+        if (!at_end && (c != ',' || depth != 0)) continue; // an unclosed '[' is reported below
         std::string_view item = util::trim(expression.substr(start, i - start));
         SourceLocation item_at = where.advanced(static_cast<int>(start));
         if (item.empty())

@@ -412,6 +412,7 @@ private:
         if (node["nnodes"]) {
             CLUSTERCTL_TRY(v, m_yaml.integer(node["nnodes"], "train.nnodes", 1, 100000));
             t.nnodes = *v;
+            t.nnodes_at = m_yaml.at(node["nnodes"]);
         }
         if (node["rdzv"]) {
             if (auto s = parse_rdzv(node["rdzv"], t.rdzv); !s) return s;

@@ -94,11 +94,11 @@ util::Result<int> YamlReader::integer(const YAML::Node& node, std::string_view w
     auto n = util::parse_int(*text, min, max);
     if (!n) {
         bool number = util::parse_int(*text, -2147483647LL, 2147483647LL).has_value();
-        return fail(error_at(
-            at(node),
-            number ? fmt::format("{} must be from {} to {}, got {}", what, min, max, *text)
-                   : fmt::format("{} must be a whole number, got '{}'", what, *text),
-            fmt::format("e.g. {}: {}", what.substr(what.rfind('.') + 1), std::max(min, 1))));
+        return fail(error_at(at(node),
+                             number
+                                 ? fmt::format("{} is {}, out of range", what, *text)
+                                 : fmt::format("{} must be a whole number, got '{}'", what, *text),
+                             fmt::format("from {} to {}", min, max)));
     }
     return static_cast<int>(*n);
 }

@@ -181,7 +181,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     LaunchPlan plan = empty_plan(in, "train");
     std::size_t nnodes = train.nnodes ? static_cast<std::size_t>(*train.nnodes) : plan.hosts.size();
     if (nnodes > plan.hosts.size())
-        return fail(error_at(train.where,
+        return fail(error_at(train.nnodes_at,
                              fmt::format("train.nnodes is {} but there are only {} hosts", nnodes,
                                          plan.hosts.size()),
                              "lower nnodes or add hosts"));

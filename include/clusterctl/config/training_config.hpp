@@ -93,6 +93,7 @@ struct TrainSettings {
     std::string torchrun = "torchrun";
     std::optional<int> nproc_per_node; // nullopt: auto (GPUs on the node)
     std::optional<int> nnodes;         // default: every host
+    util::SourceLocation nnodes_at;
     RendezvousSettings rdzv;
     std::optional<std::string> module;
     std::optional<std::string> script;

@@ -1,0 +1,136 @@
+// Golden tests: the dry-run and hosts output of the example configs, pinned byte for byte
+// in tests/golden/expected/. After an intended change, regenerate with
+//   CLUSTERCTL_UPDATE_GOLDEN=1 ctest -L golden
+// and read the diff before committing it.
+
+#include "test_support.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+using namespace clusterctl;
+
+namespace {
+
+const std::string k_source = CLUSTERCTL_SOURCE_DIR;
+const std::string k_hf_token = "hf_golden_SECRET_token_0123";
+const std::string k_wandb_key = "wandb_golden_SECRET_key_4567";
+
+struct GoldenCase {
+    const char* file; // under tests/golden/expected/
+    std::vector<std::string> args;
+};
+
+const std::string k_405b = k_source + "/configs/llama-3.1-405b/clusterctl.yaml";
+const std::string k_tiny = k_source + "/configs/examples/tiny/clusterctl.yaml";
+
+const GoldenCase k_cases[] = {
+    {"train-405b.txt", {"-c", k_405b, "train", "--dry-run", "--job-id", "golden"}},
+    {"train-405b.json", {"-c", k_405b, "--json", "train", "--dry-run", "--job-id", "golden"}},
+    {"setup-405b.txt", {"-c", k_405b, "setup", "--dry-run", "--job-id", "golden"}},
+    {"download-405b.txt", {"-c", k_405b, "download", "--dry-run", "--job-id", "golden"}},
+    {"hosts-405b.txt", {"-c", k_405b, "hosts"}},
+    {"hosts-405b.json", {"-c", k_405b, "hosts", "--json"}},
+    {"train-tiny.txt", {"-c", k_tiny, "train", "--dry-run", "--job-id", "golden"}},
+    {"setup-tiny.json", {"-c", k_tiny, "setup", "--dry-run", "--json", "--job-id", "golden"}},
+    {"exec-tiny.txt",
+     {"-c", k_tiny, "--dry-run", "--job-id", "golden", "exec", "--", "nvidia-smi", "-L"}},
+    {"push-tiny.txt",
+     {"-c", k_tiny, "--dry-run", "--job-id", "golden", "push",
+      k_source + "/configs/examples/tiny/train_tiny.py", "/tmp/run/train_tiny.py"}},
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string normalise(std::string text) {
+    for (std::size_t pos; (pos = text.find(k_source)) != std::string::npos;)
+        text.replace(pos, k_source.size(), "{src}");
+    return text;
+}
+
+class GoldenTest : public ::testing::TestWithParam<GoldenCase> {};
+
+util::Environment golden_environment() {
+    return test_support::test_environment(
+        {{"HF_TOKEN", k_hf_token}, {"WANDB_API_KEY", k_wandb_key}, {"PATH_STORAGE", "/shared"}});
+}
+
+} // namespace
+
+TEST_P(GoldenTest, OutputMatchesTheExpectedFile) {
+    const GoldenCase& c = GetParam();
+    std::vector<std::string> args = c.args;
+    auto r = test_support::run_cli(args, golden_environment());
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::string actual = normalise(r.out);
+    EXPECT_EQ(actual.find(k_hf_token), std::string::npos) << "secret leaked";
+    EXPECT_EQ(actual.find(k_wandb_key), std::string::npos) << "secret leaked";
+    std::string path = k_source + "/tests/golden/expected/" + c.file;
+    if (std::getenv("CLUSTERCTL_UPDATE_GOLDEN")) {
+        std::ofstream(path, std::ios::binary) << actual;
+        GTEST_SKIP() << "rewrote " << path;
+    }
+    EXPECT_EQ(actual, read_file(path)) << "regenerate with CLUSTERCTL_UPDATE_GOLDEN=1";
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, GoldenTest, ::testing::ValuesIn(k_cases),
+                         [](const auto& test_info) {
+                             std::string name = test_info.param.file;
+                             for (auto& ch : name)
+                                 if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return name;
+                         });
+
+TEST(DryRun, SecretCopiedIntoAPlainVariableIsStillMasked) {
+    test_support::TempDir dir;
+    dir.write("c.yaml", "cluster: {hosts: [a]}\nenv:\n  COPY: prefix-${HF_TOKEN}\n"
+                        "secrets:\n  HF_TOKEN: {env: HF_TOKEN}\n");
+    for (const char* format : {"--dry-run", "--json"}) {
+        auto r = test_support::run_cli(
+            {"-c", dir.file("c.yaml"), "exec", "--dry-run", format, "--", "echo", "$HF_TOKEN"},
+            golden_environment());
+        ASSERT_EQ(r.code, 0) << r.err;
+        EXPECT_EQ(r.out.find(k_hf_token), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("prefix-***"), std::string::npos) << r.out;
+    }
+}
+
+TEST(DryRun, EveryCommandThatPlansHasADryRun) {
+    for (const char* command : {"setup", "download", "check", "train"}) {
+        auto r = test_support::run_cli({"-c", k_405b, command, "--dry-run"}, golden_environment());
+        EXPECT_EQ(r.code, 0) << command << ": " << r.err;
+        EXPECT_NE(r.out.find("(dry run)"), std::string::npos) << command;
+    }
+}
+
+TEST(Cli, HelpOfEveryCommandShowsAnExample) {
+    for (const char* command : {"hosts", "validate", "exec", "push", "setup", "download", "check",
+                                "train", "status", "logs", "stop"}) {
+        auto r = test_support::run_cli({command, "--help"}, golden_environment());
+        EXPECT_EQ(r.code, 0) << command;
+        EXPECT_NE(r.out.find("Examples:\n  clusterctl"), std::string::npos) << command << r.out;
+    }
+    auto top = test_support::run_cli({"--help"}, golden_environment());
+    EXPECT_NE(top.out.find("Exit codes:"), std::string::npos);
+}
+
+TEST(Cli, OptionsAreAcceptedBeforeOrAfterTheCommand) {
+    auto before = test_support::run_cli({"-c", k_tiny, "--json", "hosts"}, golden_environment());
+    auto after = test_support::run_cli({"hosts", "--json", "-c", k_tiny}, golden_environment());
+    EXPECT_EQ(before.code, 0) << before.err;
+    EXPECT_EQ(before.out, after.out);
+}
+
+TEST(Cli, ValidateExitsZeroOnTheExamples) {
+    for (const auto& config : {k_405b, k_tiny}) {
+        auto r = test_support::run_cli({"-c", config, "validate"}, golden_environment());
+        EXPECT_EQ(r.code, 0) << r.err;
+    }
+}

@@ -1,0 +1,179 @@
+#include "clusterctl/config/secrets.hpp"
+#include "clusterctl/config/training_config.hpp"
+#include "clusterctl/plan/planner.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace clusterctl;
+
+namespace {
+
+const char* k_train_yaml = R"(
+cluster:
+  hosts: ["node-[1-3]"]
+env:
+  HF_HOME: /shared/hf
+secrets:
+  HF_TOKEN: {env: HF_TOKEN}
+train:
+  workdir: /shared/run
+  torchrun: /opt/bin/torchrun
+  nproc_per_node: 8
+  module: axolotl.cli.train
+  args: [cfg.yaml]
+)";
+
+struct Fixture {
+    config::TrainingConfig config;
+    config::Inventory inventory;
+};
+
+Fixture load(const std::string& yaml, const config::Overrides& flags = {}) {
+    auto env = test_support::test_environment({{"HF_TOKEN", "hf_xyz"}});
+    auto c = config::parse_training_config(yaml, "cfg.yaml", env);
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().str());
+    auto inv = config::resolve_inventory(&*c, flags, env);
+    EXPECT_TRUE(inv.ok()) << (inv.ok() ? "" : inv.error().str());
+    return {*c, *inv};
+}
+
+std::string script_of(const plan::Task& task) {
+    return plan::render_script(task.command,
+                               [](std::string_view n) { return "<" + std::string(n) + ">"; });
+}
+
+} // namespace
+
+TEST(PlanTrain, EveryNodeGetsADistinctNodeRankAndTheSameRendezvous) {
+    Fixture f = load(k_train_yaml);
+    auto plan = plan::plan_train({f.inventory, &f.config, "job-1"});
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    const plan::Stage& launch = plan->stages.back();
+    ASSERT_EQ(launch.tasks.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        std::string s = script_of(launch.tasks[i]);
+        EXPECT_NE(s.find("--node_rank=" + std::to_string(i) + " "), std::string::npos) << s;
+        EXPECT_NE(s.find("--nnodes=3 --nproc_per_node=8"), std::string::npos);
+        EXPECT_NE(s.find("--rdzv_endpoint=node-1:29500 --rdzv_id=job-1"), std::string::npos);
+        EXPECT_NE(s.find("export MASTER_ADDR=node-1\n"), std::string::npos);
+        EXPECT_NE(s.find("cd -- /shared/run || exit 1\n"), std::string::npos);
+        EXPECT_NE(s.find("exec /opt/bin/torchrun "), std::string::npos);
+        EXPECT_EQ(s.find("--node-rank"), std::string::npos) << "dashed spellings break torch 1.13";
+    }
+}
+
+TEST(PlanTrain, SecretsAreNamedNeverValued) {
+    Fixture f = load(k_train_yaml);
+    auto plan = plan::plan_train({f.inventory, &f.config, "job-1"});
+    ASSERT_TRUE(plan.ok());
+    const auto& command = plan->stages.back().tasks[0].command;
+    EXPECT_EQ(command.secrets, (std::vector<std::string>{"HF_TOKEN"}));
+    for (const auto& var : command.env)
+        EXPECT_NE(var.value, "hf_xyz");
+    EXPECT_NE(script_of(plan->stages.back().tasks[0]).find("export HF_TOKEN='<HF_TOKEN>'"),
+              std::string::npos);
+}
+
+TEST(PlanTrain, StaticBackendUsesMasterAddressForAFixedRankMap) {
+    Fixture f = load(std::string(k_train_yaml) + "  rdzv: {backend: static, port: 29400}\n");
+    auto plan = plan::plan_train({f.inventory, &f.config, "job-1"});
+    ASSERT_TRUE(plan.ok());
+    std::string s = script_of(plan->stages.back().tasks[2]);
+    EXPECT_NE(s.find("--node_rank=2 --rdzv_backend=static --master_addr=node-1 "
+                     "--master_port=29400"),
+              std::string::npos)
+        << s;
+    EXPECT_NE(plan->notes.front().find("static rendezvous, fixed"), std::string::npos);
+}
+
+TEST(PlanTrain, NnodesBelowHostCountUsesTheFirstHosts) {
+    Fixture f = load(std::string(k_train_yaml) + "  nnodes: 2\n");
+    auto plan = plan::plan_train({f.inventory, &f.config, "j"});
+    ASSERT_TRUE(plan.ok());
+    EXPECT_EQ(plan->hosts.size(), 2u);
+    EXPECT_EQ(plan->stages.back().tasks.size(), 2u);
+}
+
+TEST(PlanTrain, AutoNprocIsPassedForTorchrunToResolve) {
+    std::string yaml = k_train_yaml;
+    yaml.replace(yaml.find("nproc_per_node: 8"), 17, "nproc_per_node: auto");
+    Fixture f = load(yaml);
+    auto plan = plan::plan_train({f.inventory, &f.config, "j"});
+    ASSERT_TRUE(plan.ok());
+    EXPECT_NE(script_of(plan->stages.back().tasks[0]).find("--nproc_per_node=auto"),
+              std::string::npos);
+    EXPECT_EQ(f.inventory.hosts[0].slots, 1);
+}
+
+TEST(PlanSetup, StepsRunInOrderOnTheirHostsWithCreates) {
+    Fixture f = load(std::string(k_train_yaml) +
+                     "setup:\n  - {name: a, run: echo a, on: first}\n"
+                     "  - {name: b, run: echo b, creates: /done, on: 'node-[2-3]'}\n");
+    auto plan = plan::plan_setup({f.inventory, &f.config, "j"});
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    ASSERT_EQ(plan->stages.size(), 2u);
+    EXPECT_EQ(plan->stages[0].tasks.size(), 1u);
+    EXPECT_EQ(plan->stages[1].tasks[0].host, 1u);
+    EXPECT_NE(script_of(plan->stages[1].tasks[0]).find("if [ -e /done ]; then"), std::string::npos);
+}
+
+TEST(PlanDownload, QuotesEveryArgumentAndRunsOnTheFirstHost) {
+    Fixture f = load(std::string(k_train_yaml) +
+                     "download:\n  - {repo: meta/x, revision: v1, include: ['*.json'], to: /m}\n");
+    auto plan = plan::plan_download({f.inventory, &f.config, "j"});
+    ASSERT_TRUE(plan.ok());
+    ASSERT_EQ(plan->stages[0].tasks.size(), 1u);
+    EXPECT_EQ(plan->stages[0].tasks[0].command.body,
+              "huggingface-cli download meta/x --revision v1 --include '*.json' --local-dir /m");
+    EXPECT_EQ(plan->stages[0].retries, 3);
+}
+
+TEST(Inventory, PrecedenceIsSshConfigThenYamlThenFlagsThenHostfileLine) {
+    test_support::TempDir dir;
+    dir.write("ssh_config", "Host *\n  User from-ssh\n  Port 2201\n  ConnectTimeout 7\n"
+                            "  HostName 10.9.%h\n");
+    dir.write("hostfile", "a\nb\nroot@c:2299\n");
+    auto env = test_support::test_environment();
+    auto c = config::parse_training_config("cluster: {hostfile: hostfile, ssh_config: ssh_config, "
+                                           "user: from-yaml, connect_timeout: 9}",
+                                           dir.file("cfg.yaml"), env);
+    ASSERT_TRUE(c.ok()) << c.error().str();
+    config::Overrides flags;
+    flags.connect_timeout = 3;
+    auto inv = config::resolve_inventory(&*c, flags, env);
+    ASSERT_TRUE(inv.ok()) << inv.error().str();
+    const auto& h = inv->hosts;
+    EXPECT_EQ(h[0].user, "from-yaml");
+    EXPECT_EQ(h[0].port, 2201);
+    EXPECT_EQ(h[0].address, "10.9.a");
+    EXPECT_EQ(h[0].connect_timeout_s, 3);
+    EXPECT_EQ(h[2].user, "root");
+    EXPECT_EQ(h[2].port, 2299);
+    EXPECT_EQ(h[2].rank, 2);
+}
+
+TEST(Inventory, ExcludeAndJumpThroughSshConfig) {
+    test_support::TempDir dir;
+    dir.write("ssh_config", "Host head\n  HostName 192.0.2.1\n  User admin\nHost node-*\n"
+                            "  ProxyJump head\n");
+    auto env = test_support::test_environment();
+    config::Overrides flags;
+    flags.hosts = config::Located<std::string>{"node-[1-4]", {"<command line>", 1, 1}};
+    flags.exclude = config::Located<std::string>{"node-3", {"<command line>", 1, 1}};
+    flags.ssh_config = config::Located<std::string>{dir.file("ssh_config"), {"x", 1, 1}};
+    auto inv = config::resolve_inventory(nullptr, flags, env);
+    ASSERT_TRUE(inv.ok()) << inv.error().str();
+    ASSERT_EQ(inv->hosts.size(), 3u);
+    EXPECT_EQ(inv->hosts[2].name, "node-4");
+    ASSERT_TRUE(inv->hosts[0].jump.has_value());
+    EXPECT_EQ(inv->hosts[0].jump->address, "192.0.2.1");
+    EXPECT_EQ(inv->hosts[0].jump->user, "admin");
+}
+
+TEST(Secrets, MaskReplacesEveryValueLongestFirst) {
+    config::SecretStore s;
+    s.add("A", "abc");
+    s.add("B", "abcdef");
+    EXPECT_EQ(s.mask("x abcdef y abc z"), "x *** y *** z");
+}
