@@ -2,6 +2,7 @@
 
 #include "clusterctl/config/host_list.hpp"
 #include "clusterctl/util/strings.hpp"
+#include "clusterctl/util/text_file.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -208,21 +209,17 @@ util::Status check_unique_names(const std::vector<HostEntry>& hosts) {
 util::Result<std::vector<HostEntry>> parse_hostfile(std::string_view text,
                                                     const std::string& path) {
     std::vector<HostEntry> hosts;
-    int line_number = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        ++line_number;
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        auto entries = parse_line(text.substr(pos, end - pos), {path, line_number, 1});
-        if (!entries) return entries;
+    auto visit = [&](std::string_view line, const SourceLocation& at) -> util::Status {
+        auto entries = parse_line(line, at);
+        if (!entries) return fail(entries.error());
         for (auto& e : *entries)
             hosts.push_back(std::move(e));
         if (hosts.size() > k_max_expanded_hosts)
-            return fail(error_at({path, line_number, 1}, "too many hosts",
-                                 fmt::format("at most {}", k_max_expanded_hosts)));
-        pos = end + 1;
-    }
+            return fail(
+                error_at(at, "too many hosts", fmt::format("at most {}", k_max_expanded_hosts)));
+        return util::Ok{};
+    };
+    if (auto s = util::for_each_line(text, path, visit); !s) return fail(s.error());
     if (hosts.empty())
         return fail(error_at({path, 1, 1}, "no hosts in hostfile",
                              "add one host per line, e.g. 'node-001 slots=8'"));

@@ -129,15 +129,10 @@ struct Parser {
 
     util::Status parse(std::string_view text, const std::string& path) {
         if (blocks.empty()) blocks.push_back({});
-        int number = 0;
-        std::size_t pos = 0;
-        while (pos < text.size()) {
-            ++number;
-            std::size_t end = text.find('\n', pos);
-            if (end == std::string_view::npos) end = text.size();
-            if (auto s = parse_line(text.substr(pos, end - pos), {path, number, 1}); !s) return s;
-            pos = end + 1;
-        }
+        auto visit = [this](std::string_view line, const SourceLocation& at) {
+            return parse_line(line, at);
+        };
+        if (auto s = util::for_each_line(text, path, visit); !s) return s;
         return util::Ok{};
     }
 

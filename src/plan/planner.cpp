@@ -29,6 +29,16 @@ Stage stage_on_all(const LaunchPlan& plan, std::string name, const RemoteCommand
     return stage;
 }
 
+util::Result<Stage> stage_on(const LaunchPlan& plan, const config::HostSelector& on,
+                             std::string name, const RemoteCommand& command, int retries) {
+    auto targets = config::select_hosts(on, plan.hosts);
+    if (!targets) return fail(targets.error());
+    Stage stage{std::move(name), StageKind::run, {}, retries};
+    for (std::size_t host : *targets)
+        stage.tasks.push_back({host, command, {}});
+    return stage;
+}
+
 util::Result<const config::TrainingConfig*> need_config(const PlanInputs& in,
                                                         std::string_view what) {
     if (in.config) return in.config;
@@ -120,15 +130,12 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in) {
                              "add a list of {name, run} steps under setup:"));
     LaunchPlan plan = empty_plan(in, "setup");
     for (const auto& step : steps) {
-        auto targets = config::select_hosts(step.on, plan.hosts);
-        if (!targets) return fail(targets.error());
         RemoteCommand command = base_command(*config);
         command.creates = step.creates;
         command.body = step.run;
-        Stage stage{step.name, StageKind::run, {}, 0};
-        for (std::size_t host : *targets)
-            stage.tasks.push_back({host, command, {}});
-        plan.stages.push_back(std::move(stage));
+        auto stage = stage_on(plan, step.on, step.name, command, 0);
+        if (!stage) return fail(stage.error());
+        plan.stages.push_back(std::move(*stage));
     }
     return plan;
 }
@@ -141,14 +148,11 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
                              "add e.g. '- repo: meta-llama/Meta-Llama-3.1-8B' under download:"));
     LaunchPlan plan = empty_plan(in, "download");
     for (const auto& d : (*config)->download) {
-        auto targets = config::select_hosts(d.on, plan.hosts);
-        if (!targets) return fail(targets.error());
         RemoteCommand command = base_command(*config);
         command.body = download_command(d);
-        Stage stage{"download " + d.repo, StageKind::run, {}, d.retries};
-        for (std::size_t host : *targets)
-            stage.tasks.push_back({host, command, {}});
-        plan.stages.push_back(std::move(stage));
+        auto stage = stage_on(plan, d.on, "download " + d.repo, command, d.retries);
+        if (!stage) return fail(stage.error());
+        plan.stages.push_back(std::move(*stage));
     }
     return plan;
 }

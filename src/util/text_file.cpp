@@ -31,6 +31,19 @@ Result<std::string> read_text_file(const std::string& path, const std::string& w
     return text.str();
 }
 
+Status for_each_line(std::string_view text, const std::string& path,
+                     const std::function<Status(std::string_view, const SourceLocation&)>& visit) {
+    int number = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        if (auto s = visit(text.substr(pos, end - pos), {path, ++number, 1}); !s) return s;
+        pos = end + 1;
+    }
+    return Ok{};
+}
+
 bool file_exists(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;

@@ -3,7 +3,9 @@
 
 #include "clusterctl/util/result.hpp"
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace clusterctl::util {
 
@@ -12,6 +14,11 @@ Result<std::string> read_text_file(const std::string& path, const std::string& w
                                    const SourceLocation& origin);
 
 bool file_exists(const std::string& path);
+
+// Calls `visit(line, location)` for each line of `text` (without its '\n'), stopping at the
+// first failure, which it returns.
+Status for_each_line(std::string_view text, const std::string& path,
+                     const std::function<Status(std::string_view, const SourceLocation&)>& visit);
 
 // The directory part of a path ("." when there is none).
 std::string parent_directory(const std::string& path);
