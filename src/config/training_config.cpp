@@ -192,7 +192,7 @@ private:
                                      fmt::format("bad secret name '{}'", name),
                                      "a secret becomes an environment variable: letters, digits "
                                      "and '_'"));
-            const YAML::Node& spec = it->second;
+            YAML::Node spec = it->second; // a copy: it->second lives in a temporary proxy
             if (!spec.IsMap() || spec.size() != 1 || !(spec["env"] || spec["file"]))
                 return fail(error_at(m_yaml.at(spec),
                                      fmt::format("{} must be {{env: VAR}} or {{file: PATH}}", what),
