@@ -73,7 +73,8 @@ std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::Secr
         "clusterctl {} (dry run): {} host{}, job {}, fanout {}{}\n", plan.action, plan.hosts.size(),
         plan.hosts.size() == 1 ? "" : "s", plan.job_id, plan.fanout,
         plan.command_timeout_s ? fmt::format(", timeout {}s", plan.command_timeout_s) : "");
-    out += "\n" + render_host_table(plan.hosts);
+    out += '\n';
+    out += render_host_table(plan.hosts);
     for (const auto& note : plan.notes)
         out += "\nnote: " + note + "\n";
     std::size_t n = 1;
