@@ -53,6 +53,12 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
         ->option_text("DIR");
     app.add_option("--job-id", o.job_id, "Name of this run (default: CONFIG-DATE-TIME-RANDOM)")
         ->option_text("ID");
+    app.add_option("--retries", o.retries,
+                   "Connection attempts after a failed one, with backoff (default 0)")
+        ->option_text("N");
+    app.add_flag("--no-prefix", o.no_prefix, "Remote lines without the 'host: ' prefix");
+    app.add_flag("-b,--gather", o.gather,
+                 "Fold identical output of several hosts into one block (like clush -b)");
     app.add_flag("--dry-run", o.dry_run, "Show every remote command; connect to nothing");
     app.add_flag("--json", o.json, "Machine-readable output on stdout");
     app.add_flag("-v,--verbose", o.verbose, "More detail on stderr (repeat for more)");
@@ -143,7 +149,7 @@ int report_error(Context& ctx, const util::Diagnostic& d) {
 }
 
 int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
-        std::ostream& err) {
+        std::ostream& err, Terminal terminal) {
     CommandLine line(args);
     CLI::App app("clusterctl: launch distributed training on GPU clusters over SSH.\n"
                  "Reads a hostfile and a YAML config, runs every command on every node at "
@@ -183,7 +189,7 @@ int run(const std::vector<std::string>& args, const util::Environment& env, std:
         err << parse_error(e, app, line).str() << "\n";
         return report::to_int(report::ExitCode::usage);
     }
-    Context ctx{options, line, env, out, err};
+    Context ctx{options, line, env, out, err, terminal};
     ctx.config_given = app.count("--config") > 0;
     set_up_logging(options, err);
     for (auto* sub : app.get_subcommands())

@@ -2,6 +2,7 @@
 // What every subcommand receives: the global options, the command line (for locating
 // errors), the environment and the two output streams. Private to cli/.
 
+#include "clusterctl/cli/app.hpp"
 #include "clusterctl/cli/command_line.hpp"
 #include "clusterctl/util/environment.hpp"
 #include "clusterctl/util/result.hpp"
@@ -25,7 +26,10 @@ struct GlobalOptions {
     std::string connect_timeout; // seconds
     std::string timeout;         // seconds
     std::string log_dir;
-    std::string job_id; // names the run: logs, rendezvous id
+    std::string job_id;  // names the run: logs, rendezvous id
+    std::string retries; // connection attempts after the first
+    bool no_prefix = false;
+    bool gather = false;
     bool dry_run = false;
     bool json = false;
     int verbose = 0;
@@ -38,7 +42,9 @@ struct Context {
     const util::Environment& env;
     std::ostream& out;
     std::ostream& err;
+    Terminal terminal;
     bool config_given = false;
+    bool fail_fast = false; // set by the commands that take --fail-fast
 };
 
 using CommandAction = std::function<int(Context&)>;

@@ -12,7 +12,8 @@ void set_exec_command(CLI::App& app, CommandTable& table) {
     sub->footer("Examples:\n"
                 "  clusterctl -w 'node-[001-008]' exec -- nvidia-smi -L\n"
                 "  clusterctl exec --fail-fast -- 'df -h $HF_HOME'   # $HF_HOME expands remotely");
-    table[sub] = [words](Context& ctx) {
+    table[sub] = [words, fail_fast](Context& ctx) {
+        ctx.fail_fast = *fail_fast;
         if (words->empty())
             return report_error(ctx,
                                 util::error_at(ctx.line.at_token("exec"), "exec needs a command",

@@ -75,6 +75,9 @@ util::Result<Inputs> load_inputs(const Context& ctx) {
     Inputs inputs;
     auto flags = overrides_from_flags(ctx);
     if (!flags) return fail(flags.error());
+    auto retries = int_flag(ctx, ctx.options.retries, {"--retries"}, 0, 100, "retries");
+    if (!retries) return fail(retries.error());
+    inputs.retries = retries->value_or(0);
     auto config = load_config(ctx);
     if (!config) return fail(config.error());
     inputs.config = std::move(*config);

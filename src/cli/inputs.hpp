@@ -15,6 +15,7 @@ struct Inputs {
     std::optional<config::TrainingConfig> config;
     config::Inventory inventory;
     config::SecretStore secrets;
+    int retries = 0;
 
     const config::TrainingConfig* config_ptr() const { return config ? &*config : nullptr; }
 };

@@ -1,11 +1,72 @@
 #include "plan_runner.hpp"
 
+#include "clusterctl/exec/executor.hpp"
 #include "clusterctl/output/dry_run.hpp"
-#include "clusterctl/report/exit_code.hpp"
+#include "clusterctl/report/run_report.hpp"
+#include "clusterctl/ssh/library.hpp"
+#include "console_observer.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace clusterctl::cli {
+
+namespace {
+
+bool use_color(const Context& ctx, bool tty) {
+    return tty && !ctx.env.get("NO_COLOR") && ctx.env.get("TERM").value_or("") != "dumb";
+}
+
+int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan) {
+    ssh::Library library;
+    std::vector<std::string> names;
+    for (const auto& h : plan.hosts)
+        names.push_back(h.name);
+
+    std::string log_dir = ctx.options.log_dir.empty()
+                              ? fmt::format("{}/.clusterctl/logs/{}", ctx.env.home(), plan.job_id)
+                              : util::expand_tilde(ctx.options.log_dir, ctx.env);
+    output::RunLogs logs(log_dir, names);
+    if (!logs.error().empty() && !ctx.options.quiet)
+        ctx.err << "clusterctl: warning: " << logs.error() << "; no logs kept\n";
+
+    output::LiveOutputOptions live_options;
+    live_options.prefix = !ctx.options.no_prefix;
+    live_options.gather = ctx.options.gather;
+    live_options.json = ctx.options.json;
+    live_options.color = use_color(ctx, ctx.terminal.out) && !ctx.options.json;
+    output::LiveOutput live(ctx.out, ctx.err, names, live_options);
+    output::ProgressLine progress(ctx.err, ctx.terminal.err && !ctx.options.quiet);
+    ConsoleObserver observer(live, progress, logs.error().empty() ? &logs : nullptr, ctx.err,
+                             ctx.options.quiet);
+
+    if (!ctx.options.quiet && !ctx.options.json)
+        for (const auto& note : plan.notes)
+            ctx.err << "clusterctl: " << note << "\n";
+
+    exec::ExecutorOptions options;
+    options.fanout = plan.fanout;
+    options.command_timeout_s = plan.command_timeout_s;
+    options.fail_fast = ctx.fail_fast;
+    options.retries = inputs.retries;
+    options.agent_socket = ctx.env.get("SSH_AUTH_SOCK").value_or("");
+    exec::InterruptWatch interrupts;
+    report::RunSummary summary = exec::execute(plan, inputs.secrets, options, observer, interrupts);
+    progress.clear();
+    live.finish();
+    if (logs.error().empty()) summary.log_dir = logs.dir();
+
+    nlohmann::json json = report::summary_json(summary);
+    logs.write_summary(json);
+    if (ctx.options.json) ctx.out << json.dump() << "\n" << std::flush;
+    auto code = report::exit_code_of(summary);
+    if (!ctx.options.quiet || code != report::ExitCode::success)
+        ctx.err << report::render_summary_text(summary, use_color(ctx, ctx.terminal.err))
+                << std::flush;
+    return report::to_int(code);
+}
+
+} // namespace
 
 int run_planned(Context& ctx, const Planner& planner) {
     auto inputs = load_inputs(ctx);
@@ -20,10 +81,7 @@ int run_planned(Context& ctx, const Planner& planner) {
                                      : output::render_dry_run_text(*plan, inputs->secrets));
         return report::to_int(report::ExitCode::success);
     }
-    ctx.err << fmt::format("clusterctl: {}: running over SSH is not built yet; --dry-run shows "
-                           "what would run\n",
-                           plan->action);
-    return report::to_int(report::ExitCode::usage);
+    return execute_plan(ctx, *inputs, *plan);
 }
 
 } // namespace clusterctl::cli

@@ -11,7 +11,10 @@ void set_setup_command(CLI::App& app, CommandTable& table) {
     sub->footer("Examples:\n"
                 "  clusterctl setup --dry-run     # see each step's script per host\n"
                 "  clusterctl setup               # steps with creates: are skipped when done");
-    table[sub] = [](Context& ctx) { return run_planned(ctx, plan::plan_setup); };
+    table[sub] = [fail_fast](Context& ctx) {
+        ctx.fail_fast = *fail_fast;
+        return run_planned(ctx, plan::plan_setup);
+    };
 }
 
 } // namespace clusterctl::cli

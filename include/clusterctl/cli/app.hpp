@@ -10,8 +10,14 @@
 
 namespace clusterctl::cli {
 
+// Whether stdout and stderr are terminals: colour and the progress line need one.
+struct Terminal {
+    bool out = false;
+    bool err = false;
+};
+
 // `args` is argv as given, the program name first. Returns the exit code.
 int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
-        std::ostream& err);
+        std::ostream& err, Terminal terminal = {});
 
 } // namespace clusterctl::cli

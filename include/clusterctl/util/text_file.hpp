@@ -4,6 +4,7 @@
 #include "clusterctl/util/result.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,9 @@ namespace clusterctl::util {
 // The file's bytes, or "ORIGIN: error: cannot read WHAT 'PATH': REASON (HINT)".
 Result<std::string> read_text_file(const std::string& path, const std::string& what,
                                    const SourceLocation& origin);
+
+// The file's bytes, or nullopt when it cannot be read (for optional files: keys, .pub).
+std::optional<std::string> read_file_if_present(const std::string& path);
 
 bool file_exists(const std::string& path);
 

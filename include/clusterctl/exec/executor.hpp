@@ -1,0 +1,48 @@
+#pragma once
+// Carries out a LaunchPlan on every host at once: one thread, one poll() loop, one
+// non-blocking libssh2 session per host (kept for all the plan's stages), a timer heap
+// for every deadline. Stages run one after another; within a stage each host runs its
+// task as soon as a fan-out slot is free. The executor decides nothing the plan did not:
+// it connects, runs, streams, times out, cancels, and reports.
+
+#include "clusterctl/config/secrets.hpp"
+#include "clusterctl/exec/interrupt.hpp"
+#include "clusterctl/plan/launch_plan.hpp"
+#include "clusterctl/report/host_outcome.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace clusterctl::exec {
+
+struct ExecutorOptions {
+    int fanout = 256;          // hosts connecting or running at once
+    int command_timeout_s = 0; // 0: none
+    bool fail_fast = false;    // the first failing host cancels the others
+    int retries = 0;           // further connection attempts, with backoff
+    int grace_s = 10;          // TERM .. KILL on the remote process group
+    std::string agent_socket;  // SSH_AUTH_SOCK
+};
+
+struct Progress {
+    std::size_t total = 0, waiting = 0, connecting = 0, running = 0, done = 0, failed = 0;
+    std::string stage;
+};
+
+// Whoever shows the run. Called from the loop; lines arrive complete, secrets masked.
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void on_line(std::size_t host, bool is_stderr, std::string_view line) = 0;
+    virtual void on_step_end(std::size_t /*host*/, const report::StepResult& /*step*/) {}
+    virtual void on_host_end(std::size_t /*host*/, const report::HostOutcome& /*outcome*/) {}
+    virtual void on_progress(const Progress& /*progress*/) {}
+    virtual void on_warning(std::string_view /*message*/) {}
+    virtual void flush() {} // end of a loop turn
+};
+
+report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
+                           const ExecutorOptions& options, RunObserver& observer,
+                           InterruptWatch& interrupts);
+
+} // namespace clusterctl::exec

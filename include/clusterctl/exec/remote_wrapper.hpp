@@ -1,0 +1,31 @@
+#pragma once
+// The small program every host runs for every command. Its command line is fixed and
+// holds no value: the script (with the environment and secrets) arrives on stdin, so no
+// secret is ever in an argv or /proc/PID/cmdline. It runs the script with bash in a
+// session of its own (setsid), says its process group id, and keeps reading stdin: EOF
+// there, because clusterctl cancelled or because the connection dropped, kills the whole
+// group (TERM, then KILL after the grace period). When the script ends, whatever it left
+// in its group is killed too. So no process outlives its clusterctl run.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace clusterctl::exec {
+
+// `sh -c '...'`: what the exec channel runs (any login shell can start it).
+std::string wrapper_command();
+
+// The wrapper's stdin: "LENGTH GRACE_SECONDS\n" and the script.
+std::string wrapper_input(std::string_view script, int grace_s);
+
+// A line a remote script wrote on stderr to tell clusterctl something
+// (plan::k_control_prefix, a word, an optional argument): "pgid 4242", "skipped".
+struct ControlLine {
+    std::string word;
+    std::string argument;
+};
+
+std::optional<ControlLine> parse_control_line(std::string_view line);
+
+} // namespace clusterctl::exec

@@ -1,0 +1,60 @@
+#pragma once
+// What happened on one host, and on the whole run: the record the summary line, the
+// JSON summary and the exit code are all made from.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clusterctl::report {
+
+enum class HostState {
+    pending,
+    connecting,
+    handshaking,
+    authenticating,
+    running,
+    done,      // every command ran and exited 0 (or was skipped)
+    failed,    // a command failed or the host could not be reached; `stage` says where
+    cancelled, // stopped by Ctrl-C or --fail-fast
+};
+
+std::string_view to_string(HostState state);
+
+enum class StepStatus { ok, skipped, failed, cancelled };
+std::string_view to_string(StepStatus status);
+
+// One stage of the plan on one host.
+struct StepResult {
+    std::string name;
+    StepStatus status = StepStatus::ok;
+    std::optional<int> exit_code;
+    double duration_s = 0;
+};
+
+struct HostOutcome {
+    std::string host;
+    HostState state = HostState::pending;
+    std::string stage;   // where it failed or was cancelled: connect, auth, exec, timeout, ...
+    std::string message; // why, for a human
+    std::optional<int> exit_code;
+    std::string signal; // "TERM" when the command died of a signal (exit code 128+N)
+    double duration_s = 0;
+    std::uint64_t bytes_out = 0, bytes_err = 0;
+    int attempts = 0;
+    std::vector<StepResult> steps;
+    std::vector<std::string> last_lines; // the last lines it printed, secrets masked
+};
+
+struct RunSummary {
+    std::string action;
+    std::string job_id;
+    std::string log_dir;
+    std::vector<HostOutcome> hosts;
+    bool interrupted = false;
+    double duration_s = 0;
+};
+
+} // namespace clusterctl::report

@@ -1,0 +1,108 @@
+#pragma once
+// One SSH connection as a passive, non-blocking state machine. advance() does all it
+// can without blocking and returns; the loop polls fd() for wanted_events() and calls it
+// again. It never sleeps and keeps no timer: deadlines belong to the loop.
+//
+//   idle -> connecting (TCP) -> handshaking (KEX, host key) -> authenticating -> ready
+//                                  any of them -> failed (with the stage it failed in)
+
+#include "clusterctl/config/host_spec.hpp"
+#include "clusterctl/ssh/identity.hpp"
+#include "clusterctl/ssh/known_hosts.hpp"
+
+#include <chrono>
+#include <libssh2.h>
+#include <string>
+#include <vector>
+
+namespace clusterctl::ssh {
+
+using Clock = std::chrono::steady_clock;
+
+// Why a host failed, and in which stage: "connect", "handshake", "hostkey", "auth",
+// "channel", "exec", "push", "timeout", "lost", "cancelled".
+struct Failure {
+    std::string stage;
+    std::string message;
+    bool retryable = false; // a connection failure --retries may try again
+};
+
+// What every connection of a run shares: known_hosts, keys read once, the agent, and
+// warnings to show once.
+struct SshShared {
+    KnownHosts known_hosts;
+    IdentityCache identities;
+    std::string agent_socket; // SSH_AUTH_SOCK; empty: no agent
+    std::vector<std::string> warnings;
+    bool warned_host_keys_off = false;
+};
+
+class Connection {
+public:
+    enum class Phase { idle, connecting, handshaking, authenticating, ready, failed };
+
+    // `target` names what is reached (the host, or its jump host).
+    Connection(std::string name, std::string address, int port, std::string user,
+               std::vector<std::string> identity_files, bool identities_only,
+               const config::HostSpec& policy, SshShared& shared);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    void start();                 // TCP connect to address:port
+    void start_on_socket(int fd); // a connected stream (a tunnel's socketpair end); owned
+    void advance();
+
+    Phase phase() const { return m_phase; }
+    bool ready() const { return m_phase == Phase::ready; }
+    int fd() const { return m_fd; }
+    short wanted_events() const; // POLLIN/POLLOUT for the next advance()
+    LIBSSH2_SESSION* session() const { return m_session; }
+    const Failure& failure() const { return m_failure; }
+    void fail(std::string stage, std::string message, bool retryable = false);
+    Clock::time_point last_received() const { return m_last_received; }
+    const std::string& name() const { return m_name; }
+
+    // Gives the connection up at once: shutdown() first, so a hung peer cannot block the
+    // session's teardown (libssh2 1.10 otherwise waits on it forever), then free.
+    void close();
+
+    // libssh2's last error on this session: "MESSAGE (CODE)".
+    std::string last_error(int code) const;
+
+private:
+    static ssize_t on_recv(libssh2_socket_t fd, void* buffer, size_t length, int flags,
+                           void** abstract);
+    void begin_session();
+    void connect_step();
+    void handshake_step();
+    bool verify_host_key();
+    void auth_step();
+    bool try_agent();
+    bool try_files();
+    void auth_failed();
+
+    std::string m_name, m_address, m_user;
+    int m_port;
+    std::vector<std::string> m_identity_files;
+    bool m_identities_only;
+    const config::HostSpec& m_policy;
+    SshShared& m_shared;
+
+    Phase m_phase = Phase::idle;
+    int m_fd = -1;
+    LIBSSH2_SESSION* m_session = nullptr;
+    Failure m_failure;
+    Clock::time_point m_last_received = Clock::now();
+
+    // Authentication walks: methods list, agent identities, identity files.
+    enum class AuthStep { list, agent, files } m_auth_step = AuthStep::list;
+    LIBSSH2_AGENT* m_agent = nullptr;
+    libssh2_agent_publickey* m_agent_identity = nullptr;
+    bool m_agent_trying = false;
+    std::size_t m_file_index = 0;
+    bool m_file_trying = false;
+    std::vector<std::string> m_auth_notes; // why each key did not log in
+};
+
+} // namespace clusterctl::ssh

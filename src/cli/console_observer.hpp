@@ -1,0 +1,50 @@
+#pragma once
+// Shows a run on the console and on disk: live lines (LiveOutput), the progress line on
+// a terminal, per-host logs, and warnings on stderr. Private to cli/.
+
+#include "clusterctl/exec/executor.hpp"
+#include "clusterctl/output/live_output.hpp"
+#include "clusterctl/output/progress_line.hpp"
+#include "clusterctl/output/run_logs.hpp"
+
+#include <ostream>
+
+namespace clusterctl::cli {
+
+class ConsoleObserver : public exec::RunObserver {
+public:
+    ConsoleObserver(output::LiveOutput& live, output::ProgressLine& progress, output::RunLogs* logs,
+                    std::ostream& err, bool quiet)
+        : m_live(live), m_progress(progress), m_logs(logs), m_err(err), m_quiet(quiet) {}
+
+    void on_line(std::size_t host, bool is_stderr, std::string_view line) override {
+        m_live.line(host, is_stderr, line);
+        if (m_logs) m_logs->line(host, line);
+    }
+    void on_step_end(std::size_t host, const report::StepResult& step) override {
+        m_live.step_end(host, step);
+    }
+    void on_progress(const exec::Progress& p) override;
+    void on_warning(std::string_view message) override {
+        if (m_quiet) return;
+        m_progress.clear();
+        m_live.flush();
+        m_err << "clusterctl: " << message << "\n" << std::flush;
+        m_progress.redraw();
+    }
+    void flush() override {
+        if (!m_live.pending()) return;
+        m_progress.clear();
+        m_live.flush();
+        m_progress.redraw();
+    }
+
+private:
+    output::LiveOutput& m_live;
+    output::ProgressLine& m_progress;
+    output::RunLogs* m_logs;
+    std::ostream& m_err;
+    bool m_quiet;
+};
+
+} // namespace clusterctl::cli

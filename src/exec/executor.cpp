@@ -1,0 +1,611 @@
+#include "clusterctl/exec/executor.hpp"
+
+#include "clusterctl/exec/line_splitter.hpp"
+#include "clusterctl/exec/remote_wrapper.hpp"
+#include "clusterctl/exec/timer_heap.hpp"
+#include "clusterctl/exec/upload_items.hpp"
+#include "clusterctl/ssh/connection.hpp"
+#include "clusterctl/ssh/exec_channel.hpp"
+#include "clusterctl/ssh/library.hpp"
+#include "clusterctl/ssh/sftp_upload.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <fmt/format.h>
+#include <memory>
+#include <poll.h>
+
+namespace clusterctl::exec {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using report::HostState;
+using report::StepStatus;
+
+constexpr std::size_t k_last_lines = 20;
+constexpr auto k_never = Clock::time_point::max();
+
+// Silence longer than this from a running host means it is gone.
+std::chrono::seconds alive_window(const config::HostSpec& spec) {
+    return std::chrono::seconds(std::max(1, spec.server_alive_interval_s) *
+                                std::max(1, spec.server_alive_count_max));
+}
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+int signal_number(const std::string& name) {
+    static const std::pair<const char*, int> k_signals[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+        {"ABRT", SIGABRT}, {"FPE", SIGFPE},   {"KILL", SIGKILL}, {"SEGV", SIGSEGV},
+        {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"BUS", SIGBUS}};
+    for (const auto& [n, v] : k_signals)
+        if (name == n) return v;
+    return 0;
+}
+
+const char* signal_name(int number) {
+    static const std::pair<int, const char*> k_names[] = {
+        {SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
+        {SIGABRT, "ABRT"}, {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGSEGV, "SEGV"},
+        {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGUSR1, "USR1"},
+        {SIGUSR2, "USR2"}, {SIGBUS, "BUS"}};
+    for (const auto& [v, n] : k_names)
+        if (v == number) return n;
+    return nullptr;
+}
+
+// One host through the whole run.
+struct HostRun {
+    enum class Mode { waiting, connecting, idle, running, finished };
+
+    std::size_t index = 0;
+    const config::HostSpec* spec = nullptr;
+    std::unique_ptr<ssh::Connection> connection;
+    Mode mode = Mode::waiting;
+    int tasks_left = 0;
+
+    // The task of the current stage.
+    const plan::Task* task = nullptr;
+    std::unique_ptr<ssh::ExecChannel> channel;
+    std::unique_ptr<ssh::SftpUpload> upload;
+    bool timed_out = false, cancelled = false, skipped = false;
+    std::string pgid;
+
+    Clock::time_point started = k_never, task_started = k_never;
+    Clock::time_point connect_deadline = k_never, task_deadline = k_never;
+    Clock::time_point stop_deadline = k_never, retry_at = k_never, next_keepalive = k_never;
+    Clock::time_point liveness_check = k_never; // when to look at the last byte received
+    Clock::time_point armed = k_never;          // the deadline the timer heap holds
+
+    LineSplitter out, err;
+    std::deque<std::string> last_lines;
+    report::HostOutcome outcome;
+};
+
+class Executor {
+public:
+    Executor(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
+             const ExecutorOptions& options, RunObserver& observer, InterruptWatch& interrupts)
+        : m_plan(plan), m_secrets(secrets), m_options(options), m_observer(observer),
+          m_interrupts(interrupts) {
+        m_shared.agent_socket = options.agent_socket;
+        m_hosts.resize(plan.hosts.size());
+        for (std::size_t i = 0; i < m_hosts.size(); ++i) {
+            m_hosts[i].index = i;
+            m_hosts[i].spec = &plan.hosts[i];
+            m_hosts[i].outcome.host = plan.hosts[i].name;
+        }
+        for (const auto& stage : plan.stages)
+            for (const auto& task : stage.tasks)
+                ++m_hosts[task.host].tasks_left;
+    }
+
+    report::RunSummary run();
+
+private:
+    void run_stage(const plan::Stage& stage);
+    void start(HostRun& h);
+    void begin_task(HostRun& h);
+    void step(HostRun& h);
+    void on_data(HostRun& h, ssh::Stream stream, std::string_view data);
+    void on_line(HostRun& h, bool is_stderr, std::string_view line);
+    void end_task(HostRun& h);
+    void connection_failed(HostRun& h);
+    void on_deadline(HostRun& h, Clock::time_point now);
+    void rearm(HostRun& h);
+    void finish(HostRun& h, HostState state, std::string stage, std::string message);
+    void cancel_all(const std::string& why);
+    void abort_all();
+    void handle_interrupts();
+    void report_progress();
+    bool is_active(const HostRun& h) const {
+        return h.mode == HostRun::Mode::connecting || h.mode == HostRun::Mode::running;
+    }
+
+    const plan::LaunchPlan& m_plan;
+    const config::SecretStore& m_secrets;
+    const ExecutorOptions& m_options;
+    RunObserver& m_observer;
+    InterruptWatch& m_interrupts;
+    ssh::SshShared m_shared;
+    std::vector<HostRun> m_hosts;
+    TimerHeap m_timers;
+    std::deque<const plan::Task*> m_queue; // tasks of this stage not started yet
+    const plan::Stage* m_stage = nullptr;
+    std::size_t m_active = 0;
+    bool m_cancelling = false, m_interrupted = false, m_aborted = false;
+    int m_interrupts_seen = 0;
+    std::size_t m_warnings_shown = 0;
+};
+
+void Executor::finish(HostRun& h, HostState state, std::string stage, std::string message) {
+    if (h.mode == HostRun::Mode::finished) return;
+    if (is_active(h)) --m_active;
+    h.mode = HostRun::Mode::finished;
+    h.outcome.state = state;
+    h.outcome.stage = std::move(stage);
+    h.outcome.message = std::move(message);
+    h.outcome.duration_s = h.started == k_never ? 0 : seconds_between(h.started, Clock::now());
+    h.outcome.last_lines.assign(h.last_lines.begin(), h.last_lines.end());
+    h.channel.reset();
+    h.upload.reset();
+    if (h.connection) h.connection->close();
+    h.connection.reset();
+    m_timers.disarm(h.index);
+    h.armed = k_never;
+    m_observer.on_host_end(h.index, h.outcome);
+    if (state == HostState::failed && m_options.fail_fast && !m_cancelling)
+        cancel_all(fmt::format("{} failed (--fail-fast)", h.outcome.host));
+}
+
+void Executor::start(HostRun& h) {
+    Clock::time_point now = Clock::now();
+    if (h.started == k_never) h.started = now;
+    ++m_active;
+    if (h.connection && h.connection->ready()) {
+        h.mode = HostRun::Mode::running;
+        begin_task(h);
+        return;
+    }
+    const config::HostSpec& s = *h.spec;
+    ++h.outcome.attempts;
+    h.mode = HostRun::Mode::connecting;
+    h.connect_deadline = now + std::chrono::seconds(std::max(1, s.connect_timeout_s));
+    if (s.jump) {
+        h.connection.reset();
+        finish(h, HostState::failed, "connect",
+               fmt::format("ProxyJump {} is not supported yet", s.jump->name));
+        return;
+    }
+    h.connection = std::make_unique<ssh::Connection>(
+        s.name, s.address, s.port, s.user, s.identity_files, s.identities_only, s, m_shared);
+    h.connection->start();
+    step(h);
+}
+
+void Executor::begin_task(HostRun& h) {
+    h.task_started = Clock::now();
+    h.timed_out = h.skipped = false;
+    h.task_deadline = m_options.command_timeout_s > 0
+                          ? h.task_started + std::chrono::seconds(m_options.command_timeout_s)
+                          : k_never;
+    if (h.spec->server_alive_interval_s > 0) {
+        libssh2_keepalive_config(h.connection->session(), 1,
+                                 static_cast<unsigned>(h.spec->server_alive_interval_s));
+        h.next_keepalive = h.task_started + std::chrono::seconds(h.spec->server_alive_interval_s);
+        h.liveness_check = h.task_started + alive_window(*h.spec);
+    }
+    if (m_stage->kind == plan::StageKind::push) {
+        auto items = upload_items(h.task->files);
+        if (!items) {
+            finish(h, HostState::failed, "push", items.error().message);
+            return;
+        }
+        h.upload = std::make_unique<ssh::SftpUpload>(h.connection->session(), std::move(*items));
+    } else {
+        std::string script = plan::render_script(h.task->command, [&](std::string_view name) {
+            const std::string* value = m_secrets.find(name);
+            return value ? *value : std::string();
+        });
+        h.channel = std::make_unique<ssh::ExecChannel>(h.connection->session(), wrapper_command(),
+                                                       wrapper_input(script, m_options.grace_s));
+    }
+    step(h);
+}
+
+void Executor::step(HostRun& h) {
+    if (h.mode == HostRun::Mode::connecting) {
+        h.connection->advance();
+        if (h.connection->phase() == ssh::Connection::Phase::failed) return connection_failed(h);
+        if (!h.connection->ready()) return rearm(h);
+        h.mode = HostRun::Mode::running;
+        if (m_cancelling) {
+            finish(h, HostState::cancelled, "connect", "cancelled before it started");
+            return;
+        }
+        begin_task(h);
+        return;
+    }
+    if (h.mode != HostRun::Mode::running) return;
+    if (h.channel) {
+        h.channel->advance([&](ssh::Stream s, std::string_view data) { on_data(h, s, data); });
+        if (!h.channel->done()) return rearm(h);
+    } else if (h.upload) {
+        h.upload->advance();
+        if (!h.upload->done()) return rearm(h);
+    }
+    end_task(h);
+}
+
+void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
+    bool is_stderr = stream == ssh::Stream::err;
+    (is_stderr ? h.outcome.bytes_err : h.outcome.bytes_out) += data.size();
+    (is_stderr ? h.err : h.out).feed(data, [&](std::string_view line) {
+        on_line(h, is_stderr, line);
+    });
+}
+
+void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
+    if (is_stderr) {
+        if (auto control = parse_control_line(line)) {
+            if (control->word == "pgid") h.pgid = control->argument;
+            if (control->word == "skipped") h.skipped = true;
+            return;
+        }
+    }
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string masked;
+    if (!m_secrets.empty()) {
+        masked = m_secrets.mask(line);
+        line = masked;
+    }
+    if (h.last_lines.size() == k_last_lines) h.last_lines.pop_front();
+    h.last_lines.emplace_back(line);
+    m_observer.on_line(h.index, is_stderr, line);
+}
+
+void Executor::end_task(HostRun& h) {
+    Clock::time_point now = Clock::now();
+    h.out.flush([&](std::string_view line) { on_line(h, false, line); });
+    h.err.flush([&](std::string_view line) { on_line(h, true, line); });
+    report::StepResult step{m_stage->name, StepStatus::ok, std::nullopt,
+                            seconds_between(h.task_started, now)};
+    HostState state = HostState::done;
+    std::string stage, message;
+    if (h.channel) {
+        if (h.channel->phase() == ssh::ExecChannel::Phase::failed) {
+            state = HostState::failed;
+            stage = "channel";
+            message = h.channel->error();
+        } else {
+            int code = h.channel->exit_status();
+            if (!h.channel->exit_signal().empty()) {
+                h.outcome.signal = h.channel->exit_signal();
+                code = 128 + signal_number(h.outcome.signal);
+            } else if (code > 128 && signal_name(code - 128)) {
+                h.outcome.signal = signal_name(code - 128);
+            } else {
+                h.outcome.signal.clear();
+            }
+            step.exit_code = code;
+            h.outcome.exit_code = code;
+            if (code != 0) {
+                state = HostState::failed;
+                stage = "exec";
+            }
+        }
+    } else if (h.upload && h.upload->failed()) {
+        state = HostState::failed;
+        stage = "push";
+        message = h.upload->error();
+    }
+    if (h.timed_out) {
+        state = HostState::failed;
+        stage = "timeout";
+        message = fmt::format("still running after --timeout {} s; its process group was killed",
+                              m_options.command_timeout_s);
+    } else if (h.cancelled) {
+        state = HostState::cancelled;
+        stage = m_stage->name;
+        message = "stopped";
+    }
+    step.status = state == HostState::done     ? (h.skipped ? StepStatus::skipped : StepStatus::ok)
+                  : state == HostState::failed ? StepStatus::failed
+                                               : StepStatus::cancelled;
+    h.outcome.steps.push_back(step);
+    m_observer.on_step_end(h.index, step);
+    h.channel.reset();
+    h.upload.reset();
+    h.task = nullptr;
+    if (state != HostState::done) {
+        finish(h, state, stage, message);
+        return;
+    }
+    --m_active;
+    h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = k_never;
+    rearm(h);
+    if (--h.tasks_left == 0) {
+        ++m_active; // finish() counts it down again
+        h.mode = HostRun::Mode::running;
+        finish(h, HostState::done, "", "");
+    } else {
+        h.mode = HostRun::Mode::idle; // keeps its connection for the next stage
+    }
+}
+
+void Executor::connection_failed(HostRun& h) {
+    ssh::Failure failure = h.connection->failure();
+    h.connection.reset();
+    if (failure.retryable && h.outcome.attempts <= m_options.retries && !m_cancelling) {
+        // Backoff 1, 2, 4 ... 30 s, so a host rebooting or an sshd at MaxStartups recovers.
+        int delay = std::min(30, 1 << std::min(h.outcome.attempts - 1, 5));
+        m_observer.on_warning(fmt::format("{}: {} failed ({}); retrying in {} s", h.outcome.host,
+                                          failure.stage, failure.message, delay));
+        --m_active;
+        h.mode = HostRun::Mode::waiting;
+        h.retry_at = Clock::now() + std::chrono::seconds(delay);
+        m_queue.push_back(h.task);
+        rearm(h);
+        return;
+    }
+    finish(h, HostState::failed, failure.stage, failure.message);
+}
+
+void Executor::rearm(HostRun& h) {
+    Clock::time_point when = k_never;
+    if (h.mode == HostRun::Mode::connecting)
+        when = h.connect_deadline;
+    else if (h.mode == HostRun::Mode::running)
+        when = std::min({h.task_deadline, h.stop_deadline, h.next_keepalive, h.liveness_check});
+    else if (h.mode == HostRun::Mode::waiting)
+        when = h.retry_at;
+    if (when == h.armed) return;
+    h.armed = when;
+    if (when == k_never)
+        m_timers.disarm(h.index);
+    else
+        m_timers.arm(h.index, when);
+}
+
+void Executor::on_deadline(HostRun& h, Clock::time_point now) {
+    h.armed = k_never; // the heap let go of it
+    if (h.mode == HostRun::Mode::connecting && now >= h.connect_deadline) {
+        static const char* const k_stage[] = {"connect", "connect", "handshake",
+                                              "auth",    "auth",    "connect"};
+        const char* stage = k_stage[static_cast<int>(h.connection->phase())];
+        h.connection->fail(stage,
+                           fmt::format("no answer within {} s (ConnectTimeout, covers TCP, key "
+                                       "exchange and login)",
+                                       h.spec->connect_timeout_s),
+                           true);
+        connection_failed(h);
+        return;
+    }
+    if (h.mode != HostRun::Mode::running) return; // waiting: the start loop takes it
+    if (now >= h.stop_deadline) {
+        // It did not stop in time: drop the connection. sshd then closes the wrapper's
+        // stdin, and its watchdog kills the process group on the host.
+        bool timed_out = h.timed_out;
+        finish(h, timed_out ? HostState::failed : HostState::cancelled,
+               timed_out ? "timeout" : (m_stage ? m_stage->name : "exec"),
+               fmt::format("did not stop within {} s; connection dropped, the host kills the "
+                           "command when it sees the connection go",
+                           m_options.grace_s + 5));
+        return;
+    }
+    if (now >= h.liveness_check && h.connection) {
+        auto window = alive_window(*h.spec);
+        if (now - h.connection->last_received() >= window) {
+            finish(h, HostState::failed, "lost",
+                   fmt::format("nothing received for {} s (ServerAliveInterval {} x "
+                               "ServerAliveCountMax {}): host or network down",
+                               h.spec->server_alive_interval_s * h.spec->server_alive_count_max,
+                               h.spec->server_alive_interval_s, h.spec->server_alive_count_max));
+            return;
+        }
+        h.liveness_check = h.connection->last_received() + window;
+    }
+    if (now >= h.task_deadline && !h.timed_out) {
+        h.timed_out = true;
+        h.task_deadline = k_never;
+        h.stop_deadline = now + std::chrono::seconds(m_options.grace_s + 5);
+        if (h.channel) h.channel->cancel();
+    }
+    if (now >= h.next_keepalive && h.connection) {
+        // 1.10's keepalive_send builds its packet on the stack: call it from this one place
+        // only, and only when nothing else is half sent.
+        LIBSSH2_SESSION* session = h.connection->session();
+        if (!(libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND)) {
+            int next = 0;
+            libssh2_keepalive_send(session, &next);
+        }
+        h.next_keepalive = now + std::chrono::seconds(h.spec->server_alive_interval_s);
+    }
+    if (h.mode == HostRun::Mode::running) step(h);
+    if (h.mode == HostRun::Mode::running) rearm(h);
+}
+
+void Executor::cancel_all(const std::string& why) {
+    if (m_cancelling) return;
+    m_cancelling = true;
+    m_observer.on_warning(fmt::format("stopping every host: {}", why));
+    Clock::time_point now = Clock::now();
+    for (const plan::Task* task : m_queue) {
+        HostRun& h = m_hosts[task->host];
+        if (h.mode == HostRun::Mode::waiting || h.mode == HostRun::Mode::idle)
+            finish(h, HostState::cancelled, m_stage->name, "not started");
+    }
+    m_queue.clear();
+    for (auto& h : m_hosts) {
+        if (h.mode == HostRun::Mode::connecting) {
+            finish(h, HostState::cancelled, "connect", "cancelled while connecting");
+        } else if (h.mode == HostRun::Mode::running) {
+            h.cancelled = true;
+            if (h.channel) {
+                h.channel->cancel();
+                h.stop_deadline =
+                    std::min(h.stop_deadline, now + std::chrono::seconds(m_options.grace_s + 5));
+                step(h);
+            } else {
+                finish(h, HostState::cancelled, m_stage->name, "stopped");
+            }
+        } else if (h.mode == HostRun::Mode::idle || h.mode == HostRun::Mode::waiting) {
+            finish(h, HostState::cancelled, "", "later steps not run");
+        }
+    }
+}
+
+void Executor::abort_all() {
+    m_aborted = true;
+    for (auto& h : m_hosts)
+        if (h.mode != HostRun::Mode::finished)
+            finish(h, HostState::cancelled, h.mode == HostRun::Mode::running ? "exec" : "",
+                   "aborted (second interrupt): connection dropped, the host kills the command "
+                   "when it sees the connection go");
+    m_queue.clear();
+}
+
+void Executor::handle_interrupts() {
+    int seen = m_interrupts.count();
+    if (seen == m_interrupts_seen) return;
+    m_interrupts_seen = seen;
+    m_interrupted = true;
+    if (seen >= 2) {
+        abort_all();
+        return;
+    }
+    cancel_all("interrupted; press Ctrl-C again to drop every connection now");
+}
+
+void Executor::report_progress() {
+    for (; m_warnings_shown < m_shared.warnings.size(); ++m_warnings_shown)
+        m_observer.on_warning(m_shared.warnings[m_warnings_shown]);
+    Progress p;
+    p.total = m_hosts.size();
+    p.stage = m_stage ? m_stage->name : "";
+    for (const auto& h : m_hosts) {
+        switch (h.mode) {
+        case HostRun::Mode::waiting:
+        case HostRun::Mode::idle:
+            ++p.waiting;
+            break;
+        case HostRun::Mode::connecting:
+            ++p.connecting;
+            break;
+        case HostRun::Mode::running:
+            ++p.running;
+            break;
+        case HostRun::Mode::finished:
+            ++(h.outcome.state == HostState::done ? p.done : p.failed);
+            break;
+        }
+    }
+    m_observer.on_progress(p);
+}
+
+void Executor::run_stage(const plan::Stage& stage) {
+    m_stage = &stage;
+    for (const auto& task : stage.tasks) {
+        HostRun& h = m_hosts[task.host];
+        if (h.mode == HostRun::Mode::finished) continue;
+        h.task = &task;
+        m_queue.push_back(&task);
+    }
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> owners;
+    while (!m_aborted && (!m_queue.empty() || m_active > 0)) {
+        Clock::time_point now = Clock::now();
+        // Start what the fan-out allows; a host waiting out a retry backoff keeps its turn.
+        std::size_t waiting = m_queue.size();
+        while (m_active < static_cast<std::size_t>(std::max(1, m_options.fanout)) &&
+               waiting-- > 0) {
+            const plan::Task* task = m_queue.front();
+            m_queue.pop_front();
+            HostRun& h = m_hosts[task->host];
+            if (h.mode == HostRun::Mode::finished) continue;
+            if (h.retry_at != k_never && h.retry_at > now) {
+                m_queue.push_back(task);
+                continue;
+            }
+            h.retry_at = k_never;
+            h.task = task;
+            start(h);
+        }
+        fds.clear();
+        owners.clear();
+        fds.push_back({m_interrupts.fd(), POLLIN, 0});
+        owners.push_back(SIZE_MAX);
+        for (auto& h : m_hosts) {
+            if (!is_active(h) || !h.connection || h.connection->fd() < 0) continue;
+            fds.push_back({h.connection->fd(), h.connection->wanted_events(), 0});
+            owners.push_back(h.index);
+        }
+        int timeout_ms = 1000;
+        if (auto next = m_timers.next()) {
+            auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
+            timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, 1000));
+        }
+        // A task waiting for its retry slot wakes the loop when its time comes.
+        int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+        if (ready < 0 && errno != EINTR) break;
+        handle_interrupts();
+        if (m_aborted) break;
+        for (std::size_t i = 1; ready > 0 && i < fds.size(); ++i) {
+            if (fds[i].revents == 0) continue;
+            HostRun& h = m_hosts[owners[i]];
+            if (is_active(h)) step(h);
+        }
+        m_timers.expire(Clock::now(), [&](std::size_t owner) {
+            HostRun& h = m_hosts[owner];
+            if (h.mode != HostRun::Mode::finished) on_deadline(h, Clock::now());
+        });
+        m_observer.flush();
+        report_progress();
+    }
+}
+
+report::RunSummary Executor::run() {
+    Clock::time_point began = Clock::now();
+    if (std::string warning = ssh::raise_fd_limit(m_hosts.size() + 64 +
+                                                  static_cast<std::size_t>(m_options.fanout) * 2);
+        !warning.empty())
+        m_observer.on_warning(warning);
+    for (const auto& stage : m_plan.stages) {
+        if (m_cancelling || m_aborted) break;
+        run_stage(stage);
+    }
+    for (auto& h : m_hosts) {
+        if (h.mode == HostRun::Mode::finished) continue;
+        if (m_cancelling || m_aborted)
+            finish(h, HostState::cancelled, "", "not run");
+        else if (h.tasks_left == 0 || h.mode == HostRun::Mode::idle)
+            finish(h, HostState::done, "", "");
+        else
+            finish(h, HostState::cancelled, "", "not run");
+    }
+    m_observer.flush();
+    report::RunSummary summary;
+    summary.action = m_plan.action;
+    summary.job_id = m_plan.job_id;
+    summary.interrupted = m_interrupted;
+    summary.duration_s = seconds_between(began, Clock::now());
+    for (auto& h : m_hosts)
+        summary.hosts.push_back(std::move(h.outcome));
+    return summary;
+}
+
+} // namespace
+
+report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
+                           const ExecutorOptions& options, RunObserver& observer,
+                           InterruptWatch& interrupts) {
+    Executor executor(plan, secrets, options, observer, interrupts);
+    return executor.run();
+}
+
+} // namespace clusterctl::exec

@@ -1,0 +1,140 @@
+#include "clusterctl/report/run_report.hpp"
+
+#include "clusterctl/config/host_list.hpp"
+
+#include <fmt/format.h>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace clusterctl::report {
+
+std::string_view to_string(HostState state) {
+    switch (state) {
+    case HostState::pending:
+        return "pending";
+    case HostState::connecting:
+        return "connecting";
+    case HostState::handshaking:
+        return "handshaking";
+    case HostState::authenticating:
+        return "authenticating";
+    case HostState::running:
+        return "running";
+    case HostState::done:
+        return "done";
+    case HostState::failed:
+        return "failed";
+    case HostState::cancelled:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(StepStatus status) {
+    switch (status) {
+    case StepStatus::ok:
+        return "ok";
+    case StepStatus::skipped:
+        return "skipped";
+    case StepStatus::failed:
+        return "failed";
+    case StepStatus::cancelled:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+ExitCode exit_code_of(const RunSummary& summary) {
+    if (summary.interrupted) return ExitCode::interrupted;
+    for (const auto& h : summary.hosts)
+        if (h.state != HostState::done) return ExitCode::remote_failure;
+    return ExitCode::success;
+}
+
+namespace {
+
+std::string paint(std::string_view text, const char* code, bool color) {
+    return color ? fmt::format("\033[{}m{}\033[0m", code, text) : std::string(text);
+}
+
+std::string describe(const HostOutcome& h) {
+    std::string what = h.stage;
+    if (h.exit_code && h.stage == "exec") {
+        what = h.signal.empty() ? fmt::format("exit {}", *h.exit_code)
+                                : fmt::format("exit {} (SIG{})", *h.exit_code, h.signal);
+    }
+    if (!h.message.empty()) what += ": " + h.message;
+    return what;
+}
+
+} // namespace
+
+std::string render_summary_text(const RunSummary& summary, bool color) {
+    std::map<HostState, std::vector<std::string>> by_state;
+    for (const auto& h : summary.hosts)
+        by_state[h.state].push_back(h.host);
+    std::string counts;
+    auto add = [&](HostState s, std::string_view label, const char* code) {
+        auto it = by_state.find(s);
+        if (it == by_state.end()) return;
+        counts += fmt::format("{}{}", counts.empty() ? "" : ", ",
+                              paint(fmt::format("{} {}", it->second.size(), label), code, color));
+    };
+    add(HostState::done, "ok", "32");
+    add(HostState::failed, "failed", "31");
+    add(HostState::cancelled, "cancelled", "33");
+    add(HostState::pending, "not started", "33");
+    std::string text =
+        fmt::format("clusterctl: {} {}: {} host{}: {} ({:.1f} s){}\n", summary.action,
+                    summary.job_id, summary.hosts.size(), summary.hosts.size() == 1 ? "" : "s",
+                    counts, summary.duration_s, summary.interrupted ? ", interrupted" : "");
+    for (const auto& h : summary.hosts) {
+        if (h.state != HostState::failed) continue;
+        text += fmt::format("  {} {}\n", paint(h.host, "1", color), describe(h));
+        for (const auto& line : h.last_lines)
+            text += fmt::format("    | {}\n", line);
+    }
+    auto cancelled = by_state.find(HostState::cancelled);
+    if (cancelled != by_state.end())
+        text += fmt::format("  cancelled: {}\n", config::fold_host_list(cancelled->second));
+    if (!summary.log_dir.empty()) text += fmt::format("  logs: {}\n", summary.log_dir);
+    return text;
+}
+
+nlohmann::json summary_json(const RunSummary& summary) {
+    nlohmann::json hosts = nlohmann::json::array();
+    for (const auto& h : summary.hosts) {
+        nlohmann::json j{{"host", h.host},
+                         {"state", to_string(h.state)},
+                         {"stage", h.stage},
+                         {"message", h.message},
+                         {"exit_code", h.exit_code ? nlohmann::json(*h.exit_code) : nullptr},
+                         {"signal", h.signal.empty() ? nlohmann::json() : nlohmann::json(h.signal)},
+                         {"duration_s", h.duration_s},
+                         {"bytes", {{"stdout", h.bytes_out}, {"stderr", h.bytes_err}}},
+                         {"attempts", h.attempts}};
+        nlohmann::json steps = nlohmann::json::array();
+        for (const auto& s : h.steps)
+            steps.push_back({{"name", s.name},
+                             {"status", to_string(s.status)},
+                             {"exit_code", s.exit_code ? nlohmann::json(*s.exit_code) : nullptr},
+                             {"duration_s", s.duration_s}});
+        j["steps"] = std::move(steps);
+        if (h.state == HostState::failed) j["last_lines"] = h.last_lines;
+        hosts.push_back(std::move(j));
+    }
+    std::map<std::string, int> counts;
+    for (const auto& h : summary.hosts)
+        ++counts[std::string(to_string(h.state))];
+    return {{"event", "summary"},
+            {"action", summary.action},
+            {"job_id", summary.job_id},
+            {"exit_code", to_int(exit_code_of(summary))},
+            {"interrupted", summary.interrupted},
+            {"duration_s", summary.duration_s},
+            {"counts", counts},
+            {"log_dir", summary.log_dir},
+            {"hosts", std::move(hosts)}};
+}
+
+} // namespace clusterctl::report
