@@ -24,6 +24,12 @@ public:
     void on_step_end(std::size_t host, const report::StepResult& step) override {
         m_live.step_end(host, step);
     }
+    // A host that could not be reached or went away is said at once; a command's own
+    // failure shows in its output, and both in the summary at the end.
+    void on_host_end(std::size_t, const report::HostOutcome& outcome) override {
+        if (outcome.state == report::HostState::failed && outcome.stage != "exec")
+            on_warning(outcome.host + " " + outcome.stage + ": " + outcome.message);
+    }
     void on_progress(const exec::Progress& p) override;
     void on_warning(std::string_view message) override {
         if (m_quiet) return;

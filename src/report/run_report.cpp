@@ -88,15 +88,30 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
         fmt::format("clusterctl: {} {}: {} host{}: {} ({:.1f} s){}\n", summary.action,
                     summary.job_id, summary.hosts.size(), summary.hosts.size() == 1 ? "" : "s",
                     counts, summary.duration_s, summary.interrupted ? ", interrupted" : "");
+    // The first failures in full, with their last lines; the rest by name only, so a
+    // run where 256 hosts fail still ends with a summary that fits a screen.
+    constexpr std::size_t k_detailed = 8;
+    std::size_t failed = 0;
+    std::vector<std::string> more;
     for (const auto& h : summary.hosts) {
         if (h.state != HostState::failed) continue;
+        if (failed++ >= k_detailed) {
+            more.push_back(h.host);
+            continue;
+        }
         text += fmt::format("  {} {}\n", paint(h.host, "1", color), describe(h));
         for (const auto& line : h.last_lines)
             text += fmt::format("    | {}\n", line);
     }
-    auto cancelled = by_state.find(HostState::cancelled);
-    if (cancelled != by_state.end())
-        text += fmt::format("  cancelled: {}\n", config::fold_host_list(cancelled->second));
+    if (!more.empty())
+        text += fmt::format("  and {} more failed: {} (see summary.json)\n", more.size(),
+                            config::fold_host_list(more));
+    std::map<std::string, std::vector<std::string>> cancelled; // by why
+    for (const auto& h : summary.hosts)
+        if (h.state == HostState::cancelled) cancelled[h.message].push_back(h.host);
+    for (const auto& [why, hosts] : cancelled)
+        text += fmt::format("  cancelled {}{}{}\n", config::fold_host_list(hosts),
+                            why.empty() ? "" : ": ", why);
     if (!summary.log_dir.empty()) text += fmt::format("  logs: {}\n", summary.log_dir);
     return text;
 }

@@ -1,0 +1,238 @@
+#pragma once
+// What the integration tests stand on: a farm of real sshd hosts on loopback addresses
+// (scripts/sshd-farm), clusterctl run as a real process, and a look at /proc for what is
+// left running. Every process a test starts is stopped by its PID.
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <spawn.h>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace clusterctl::test_support {
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+inline void write_file(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+// A directory of its own under `base`, removed at the end.
+class ScratchDir {
+public:
+    explicit ScratchDir(const std::string& base = "/tmp") {
+        std::filesystem::create_directories(base);
+        std::string pattern = base + "/clusterctl-it-XXXXXX";
+        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp");
+        m_path = pattern;
+        ::chmod(m_path.c_str(), 0755);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(m_path, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    const std::string& path() const { return m_path; }
+    std::string operator/(const std::string& name) const { return m_path + "/" + name; }
+
+private:
+    std::string m_path;
+};
+
+// A child process with stdout and stderr in files.
+class Process {
+public:
+    Process(const std::vector<std::string>& argv, const std::string& out_file,
+            const std::string& err_file, const std::vector<std::string>& env)
+        : m_out(out_file), m_err(err_file) {
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        std::vector<char*> args, envp;
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        for (const auto& e : env)
+            envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+        if (posix_spawn(&m_pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data()) != 0)
+            throw std::runtime_error("posix_spawn " + argv[0]);
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    ~Process() {
+        if (m_pid > 0) {
+            ::kill(m_pid, SIGKILL);
+            ::waitpid(m_pid, nullptr, 0);
+        }
+    }
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+
+    pid_t pid() const { return m_pid; }
+    void signal(int sig) const { ::kill(m_pid, sig); }
+
+    // The exit code (128+N for a signal), or -1 if it did not end within `limit`.
+    int wait(std::chrono::seconds limit) {
+        auto until = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            int status = 0;
+            pid_t r = ::waitpid(m_pid, &status, WNOHANG);
+            if (r == m_pid) {
+                m_pid = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            if (std::chrono::steady_clock::now() > until) return -1;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    std::string out() const { return read_file(m_out); }
+    std::string err() const { return read_file(m_err); }
+
+private:
+    pid_t m_pid = -1;
+    std::string m_out, m_err;
+};
+
+// Live processes whose command line starts with `prefix` ("sleep 3012"), or holds
+// `needle` anywhere. Zombies have no command line, so they do not count.
+inline std::vector<pid_t> processes_matching(const std::string& needle, bool anywhere) {
+    std::vector<pid_t> found;
+    DIR* proc = ::opendir("/proc");
+    if (!proc) return found;
+    while (dirent* e = ::readdir(proc)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == ::getpid()) continue;
+        std::string cmdline = read_file(std::string("/proc/") + e->d_name + "/cmdline");
+        for (char& c : cmdline)
+            if (c == '\0') c = ' ';
+        auto at = cmdline.find(needle);
+        if (anywhere ? at != std::string::npos : at == 0) found.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(proc);
+    return found;
+}
+
+inline std::vector<pid_t> processes_with(const std::string& prefix) {
+    return processes_matching(prefix, false);
+}
+
+inline std::vector<pid_t> processes_holding(const std::string& needle) {
+    return processes_matching(needle, true);
+}
+
+// Waits up to `limit` for `done()`; true if it came.
+inline bool eventually(const std::function<bool()>& done,
+                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return done();
+}
+
+// A farm of `n` sshd hosts h001..hNNN, each on its own loopback address, all on a port
+// and /24 picked from `seed` so tests running at once do not meet.
+class Farm {
+public:
+    Farm(int n, unsigned seed, const std::string& extra = "", const std::string& base = "/tmp")
+        : m_dir(base) {
+        m_net =
+            "127." + std::to_string(20 + seed % 200) + "." + std::to_string(seed / 200 % 60 * 4);
+        m_port = 20000 + static_cast<int>(seed % 20000);
+        std::string command = std::string(CLUSTERCTL_SOURCE_DIR) + "/scripts/sshd-farm up " +
+                              std::to_string(n) + " " + m_dir.path() + " --net " + m_net +
+                              " --port " + std::to_string(m_port) + " " + extra + " >/dev/null";
+        if (std::system(command.c_str()) != 0) throw std::runtime_error("sshd-farm up failed");
+        m_up = true;
+    }
+    ~Farm() {
+        if (m_up)
+            std::system(
+                (std::string(CLUSTERCTL_SOURCE_DIR) + "/scripts/sshd-farm down " + m_dir.path())
+                    .c_str());
+    }
+    Farm(const Farm&) = delete;
+    Farm& operator=(const Farm&) = delete;
+
+    const std::string& dir() const { return m_dir.path(); }
+    std::string file(const std::string& name) const { return m_dir / name; }
+    int port() const { return m_port; }
+    std::string address(int i) const { // host i, from 1
+        int third = std::stoi(m_net.substr(m_net.rfind('.') + 1)) + (i - 1) / 250;
+        return m_net.substr(0, m_net.rfind('.') + 1) + std::to_string(third) + "." +
+               std::to_string((i - 1) % 250 + 1);
+    }
+
+    // The environment clusterctl runs with: HOME in the farm, no agent.
+    std::vector<std::string> env(const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> e{"HOME=" + dir(), "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                   "USER=root"};
+        for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+            if (const char* v = std::getenv(keep)) e.push_back(std::string(keep) + "=" + v);
+        e.insert(e.end(), extra.begin(), extra.end());
+        return e;
+    }
+
+    // clusterctl ARGS with the farm's hostfile and ssh_config.
+    std::unique_ptr<Process> start(std::vector<std::string> args,
+                                   const std::vector<std::string>& extra_env = {}) {
+        std::vector<std::string> argv{CLUSTERCTL_BINARY, "--log-dir", file("logs")};
+        bool has_hosts = false, has_ssh_config = false;
+        for (const auto& a : args) {
+            if (a == "--hostfile" || a == "-c" || a == "-w") has_hosts = true;
+            if (a == "--ssh-config") has_ssh_config = true;
+        }
+        if (!has_hosts) argv.insert(argv.end(), {"--hostfile", file("hostfile")});
+        if (!has_ssh_config) argv.insert(argv.end(), {"--ssh-config", file("ssh_config")});
+        argv.insert(argv.end(), args.begin(), args.end());
+        ++m_runs;
+        return std::make_unique<Process>(argv, file("out." + std::to_string(m_runs)),
+                                         file("err." + std::to_string(m_runs)), env(extra_env));
+    }
+
+    struct Run {
+        int code;
+        std::string out, err;
+    };
+    Run run(std::vector<std::string> args, const std::vector<std::string>& extra_env = {},
+            std::chrono::seconds limit = std::chrono::seconds(120)) {
+        auto p = start(std::move(args), extra_env);
+        int code = p->wait(limit);
+        return {code, p->out(), p->err()};
+    }
+
+private:
+    ScratchDir m_dir;
+    std::string m_net;
+    int m_port = 0;
+    bool m_up = false;
+    int m_runs = 0;
+};
+
+} // namespace clusterctl::test_support
