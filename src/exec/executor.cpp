@@ -6,6 +6,7 @@
 #include "clusterctl/exec/upload_items.hpp"
 #include "clusterctl/ssh/connection.hpp"
 #include "clusterctl/ssh/exec_channel.hpp"
+#include "clusterctl/ssh/jump_tunnel.hpp"
 #include "clusterctl/ssh/library.hpp"
 #include "clusterctl/ssh/sftp_upload.hpp"
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <deque>
 #include <fmt/format.h>
+#include <map>
 #include <memory>
 #include <poll.h>
 
@@ -26,6 +28,7 @@ using report::StepStatus;
 
 constexpr std::size_t k_last_lines = 20;
 constexpr auto k_never = Clock::time_point::max();
+constexpr std::size_t k_tunnel_owner = std::size_t(1) << 40; // poll owners from here: tunnels
 
 // Silence longer than this from a running host means it is gone.
 std::chrono::seconds alive_window(const config::HostSpec& spec) {
@@ -66,6 +69,9 @@ struct HostRun {
     std::size_t index = 0;
     const config::HostSpec* spec = nullptr;
     std::unique_ptr<ssh::Connection> connection;
+    ssh::JumpTunnel* tunnel = nullptr; // behind a jump host: the stream it waits for
+    ssh::JumpTunnel::Ticket ticket = 0;
+    bool tunneling = false;
     Mode mode = Mode::waiting;
     int tasks_left = 0;
 
@@ -123,6 +129,8 @@ private:
     void abort_all();
     void handle_interrupts();
     void report_progress();
+    ssh::JumpTunnel& tunnel_for(const config::HostSpec& spec);
+    void advance_tunnel(ssh::JumpTunnel& tunnel);
     bool is_active(const HostRun& h) const {
         return h.mode == HostRun::Mode::connecting || h.mode == HostRun::Mode::running;
     }
@@ -133,6 +141,8 @@ private:
     RunObserver& m_observer;
     InterruptWatch& m_interrupts;
     ssh::SshShared m_shared;
+    std::map<std::string, std::unique_ptr<ssh::JumpTunnel>> m_tunnels; // by user@host:port
+    std::vector<ssh::JumpTunnel*> m_tunnel_list;
     std::vector<HostRun> m_hosts;
     TimerHeap m_timers;
     std::deque<const plan::Task*> m_queue; // tasks of this stage not started yet
@@ -156,6 +166,8 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.upload.reset();
     if (h.connection) h.connection->close();
     h.connection.reset();
+    if (h.tunnel) h.tunnel->release(h.ticket);
+    h.tunnel = nullptr;
     m_timers.disarm(h.index);
     h.armed = k_never;
     m_observer.on_host_end(h.index, h.outcome);
@@ -176,15 +188,17 @@ void Executor::start(HostRun& h) {
     ++h.outcome.attempts;
     h.mode = HostRun::Mode::connecting;
     h.connect_deadline = now + std::chrono::seconds(std::max(1, s.connect_timeout_s));
-    if (s.jump) {
-        h.connection.reset();
-        finish(h, HostState::failed, "connect",
-               fmt::format("ProxyJump {} is not supported yet", s.jump->name));
-        return;
-    }
     h.connection = std::make_unique<ssh::Connection>(
         s.name, s.address, s.port, s.user, s.identity_files, s.identities_only, s, m_shared);
-    h.connection->start();
+    if (s.jump) {
+        if (h.tunnel) h.tunnel->release(h.ticket);
+        h.tunnel = &tunnel_for(s);
+        h.ticket = h.tunnel->open(s.address, s.port);
+        h.tunneling = true;
+        advance_tunnel(*h.tunnel);
+    } else {
+        h.connection->start();
+    }
     step(h);
 }
 
@@ -220,6 +234,19 @@ void Executor::begin_task(HostRun& h) {
 
 void Executor::step(HostRun& h) {
     if (h.mode == HostRun::Mode::connecting) {
+        if (h.tunneling) {
+            switch (h.tunnel->state(h.ticket)) {
+            case ssh::JumpTunnel::State::pending:
+                return rearm(h);
+            case ssh::JumpTunnel::State::open:
+                h.tunneling = false;
+                h.connection->start_on_socket(h.tunnel->take_socket(h.ticket));
+                break;
+            default:
+                h.connection->fail("connect", h.tunnel->error(h.ticket), true);
+                return connection_failed(h);
+            }
+        }
         h.connection->advance();
         if (h.connection->phase() == ssh::Connection::Phase::failed) return connection_failed(h);
         if (!h.connection->ready()) return rearm(h);
@@ -354,6 +381,26 @@ void Executor::connection_failed(HostRun& h) {
         return;
     }
     finish(h, HostState::failed, failure.stage, failure.message);
+}
+
+ssh::JumpTunnel& Executor::tunnel_for(const config::HostSpec& spec) {
+    const config::JumpHost& jump = *spec.jump;
+    std::string key = fmt::format("{}@{}", jump.user, config::endpoint(jump.address, jump.port));
+    auto& tunnel = m_tunnels[key];
+    if (!tunnel) {
+        tunnel = std::make_unique<ssh::JumpTunnel>(jump, spec, m_shared);
+        m_tunnel_list.push_back(tunnel.get());
+    }
+    return *tunnel;
+}
+
+// Moves the tunnel's bytes, then lets the hosts that waited for a stream go on.
+void Executor::advance_tunnel(ssh::JumpTunnel& tunnel) {
+    tunnel.advance();
+    for (auto& h : m_hosts)
+        if (h.tunneling && h.tunnel == &tunnel && h.mode == HostRun::Mode::connecting &&
+            tunnel.state(h.ticket) != ssh::JumpTunnel::State::pending)
+            step(h);
 }
 
 void Executor::rearm(HostRun& h) {
@@ -545,6 +592,15 @@ void Executor::run_stage(const plan::Stage& stage) {
             fds.push_back({h.connection->fd(), h.connection->wanted_events(), 0});
             owners.push_back(h.index);
         }
+        std::vector<std::pair<int, short>> tunnel_fds;
+        for (std::size_t t = 0; t < m_tunnel_list.size(); ++t) {
+            tunnel_fds.clear();
+            m_tunnel_list[t]->poll_set(tunnel_fds);
+            for (auto [fd, events] : tunnel_fds) {
+                fds.push_back({fd, events, 0});
+                owners.push_back(k_tunnel_owner + t);
+            }
+        }
         int timeout_ms = 1000;
         if (auto next = m_timers.next()) {
             auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
@@ -555,11 +611,18 @@ void Executor::run_stage(const plan::Stage& stage) {
         if (ready < 0 && errno != EINTR) break;
         handle_interrupts();
         if (m_aborted) break;
+        std::vector<bool> tunnel_ready(m_tunnel_list.size(), false);
         for (std::size_t i = 1; ready > 0 && i < fds.size(); ++i) {
             if (fds[i].revents == 0) continue;
+            if (owners[i] >= k_tunnel_owner) {
+                tunnel_ready[owners[i] - k_tunnel_owner] = true;
+                continue;
+            }
             HostRun& h = m_hosts[owners[i]];
             if (is_active(h)) step(h);
         }
+        for (std::size_t t = 0; t < m_tunnel_list.size(); ++t)
+            if (tunnel_ready[t]) advance_tunnel(*m_tunnel_list[t]);
         m_timers.expire(Clock::now(), [&](std::size_t owner) {
             HostRun& h = m_hosts[owner];
             if (h.mode != HostRun::Mode::finished) on_deadline(h, Clock::now());

@@ -93,14 +93,14 @@ TEST(Engine, SixtyFourHostsEachAnswerOnce) {
     EXPECT_EQ(summary["exit_code"], 0);
 }
 
-TEST(Engine, TwoMegabytesPerHostArriveWholeAndInOrder) {
-    Farm farm(16, test_seed());
-    // 31250 lines of 64 bytes: 2,000,000 bytes a host.
-    const std::string tail = " padded to sixty-four bytes with this text........";
-    auto r = farm.run({"exec", "--", "seq -f 'line %08g" + tail + "' 1 31250"});
-    ASSERT_EQ(r.code, 0) << r.err;
+// 31250 lines of 64 bytes: 2,000,000 bytes a host.
+const std::string k_line_tail = " padded to sixty-four bytes with this text........";
+const std::string k_two_megabytes = "seq -f 'line %08g" + k_line_tail + "' 1 31250";
+
+// Every host's 31250 lines, whole, in order, none lost: what the merged output must hold.
+void expect_two_megabytes_each(const std::string& out, std::size_t hosts) {
     std::map<std::string, long> next; // host -> the number its next line must carry
-    std::istringstream lines(r.out);
+    std::istringstream lines(out);
     std::string line;
     std::size_t total = 0;
     while (std::getline(lines, line)) {
@@ -108,16 +108,23 @@ TEST(Engine, TwoMegabytesPerHostArriveWholeAndInOrder) {
         ASSERT_EQ(line.size(), 6 + 63u) << "torn line: " << line;
         std::string host = line.substr(0, 4);
         ASSERT_EQ(line.substr(4, 7), ": line ") << line;
-        ASSERT_EQ(line.substr(19), tail) << line;
+        ASSERT_EQ(line.substr(19), k_line_tail) << line;
         long number = std::stol(line.substr(11, 8));
         long& expected = next.try_emplace(host, 1).first->second;
         ASSERT_EQ(number, expected) << host << " lost or reordered a line";
         ++expected;
     }
-    EXPECT_EQ(total, 16u * 31250u);
-    EXPECT_EQ(next.size(), 16u);
+    EXPECT_EQ(total, hosts * 31250u);
+    EXPECT_EQ(next.size(), hosts);
     for (const auto& [host, n] : next)
         EXPECT_EQ(n, 31251) << host;
+}
+
+TEST(Engine, TwoMegabytesPerHostArriveWholeAndInOrder) {
+    Farm farm(16, test_seed());
+    auto r = farm.run({"exec", "--", k_two_megabytes});
+    ASSERT_EQ(r.code, 0) << r.err;
+    expect_two_megabytes_each(r.out, 16);
     EXPECT_EQ(host_in(summary_of(farm), "h001")["bytes"]["stdout"], 2000000);
 }
 
@@ -487,6 +494,90 @@ TEST(Engine, TwoHundredFiftySixHostsInOneRun) {
     auto r = farm.run({"exec", "--", "true"}, {}, 120s);
     EXPECT_EQ(r.code, 0) << r.err.substr(0, 2000);
     EXPECT_EQ(summary_of(farm)["counts"]["done"], 256);
+}
+
+// Hosts h001..h008 behind h009: ProxyJump in ssh_config, as for a cluster behind its
+// head node.
+std::string behind_jump(Farm& farm, int hosts, int jump) {
+    std::string names;
+    for (int i = 1; i <= hosts; ++i) {
+        char name[8];
+        std::snprintf(name, sizeof name, " h%03d", i);
+        names += name;
+    }
+    char jump_name[8];
+    std::snprintf(jump_name, sizeof jump_name, "h%03d", jump);
+    std::string config = farm.file("ssh_config.jump");
+    write_file(config, "Host" + names + "\n  ProxyJump " + jump_name + "\n" +
+                           read_file(farm.file("ssh_config")));
+    std::string hostfile = farm.file("hostfile.jump");
+    std::string all = read_file(farm.file("hostfile"));
+    std::string lines;
+    std::istringstream in(all);
+    for (std::string line; std::getline(in, line) && hosts-- > 0;)
+        lines += line + "\n";
+    write_file(hostfile, lines);
+    return config;
+}
+
+// TCP connections `pid` holds, from /proc/net/tcp and its fds.
+std::size_t tcp_connections_of(pid_t pid) {
+    std::set<std::string> inodes;
+    std::istringstream tcp(read_file("/proc/net/tcp"));
+    std::string line;
+    std::getline(tcp, line);
+    while (std::getline(tcp, line)) {
+        std::istringstream f(line);
+        std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+        f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+        if (state == "01") inodes.insert(inode); // established
+    }
+    std::size_t n = 0;
+    for (const auto& fd :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+        if (target.rfind("socket:[", 0) == 0 && inodes.count(target.substr(8, target.size() - 9)))
+            ++n;
+    }
+    return n;
+}
+
+TEST(Jump, EightHostsThroughOneSessionToTheJumpHost) {
+    Farm farm(9, test_seed());
+    std::string config = behind_jump(farm, 8, 9);
+    auto p = farm.start({"--ssh-config", config, "--hostfile", farm.file("hostfile.jump"), "exec",
+                         "--", "echo \"at ${SSH_CONNECTION#* * }\"; sleep 3016"});
+    ASSERT_TRUE(eventually([] { return processes_with("sleep 3016").size() == 8; })) << p->err();
+    EXPECT_EQ(tcp_connections_of(p->pid()), 1u) << "one connection, to the jump host";
+    p->signal(SIGINT);
+    EXPECT_EQ(p->wait(30s), 130) << p->err();
+    for (int i = 1; i <= 8; ++i)
+        EXPECT_NE(p->out().find(": at " + farm.address(i) + " "), std::string::npos) << i;
+    EXPECT_TRUE(eventually([] { return processes_with("sleep 3016").empty(); }));
+}
+
+TEST(Jump, TwoMegabytesPerHostThroughTheJump) {
+    Farm farm(5, test_seed());
+    std::string config = behind_jump(farm, 4, 5);
+    auto r = farm.run({"--ssh-config", config, "--hostfile", farm.file("hostfile.jump"), "exec",
+                       "--", k_two_megabytes});
+    ASSERT_EQ(r.code, 0) << r.err;
+    expect_two_megabytes_each(r.out, 4);
+}
+
+TEST(Jump, UnreachableJumpHostFailsEveryHostBehindIt) {
+    Farm farm(2, test_seed());
+    std::string config = farm.file("ssh_config.jump");
+    write_file(config, "Host h001 h002\n  ProxyJump root@" + farm.address(7) + "\n" +
+                           read_file(farm.file("ssh_config")));
+    auto r = farm.run({"--ssh-config", config, "exec", "--", "true"});
+    EXPECT_EQ(r.code, 1);
+    auto h1 = host_in(summary_of(farm), "h001");
+    EXPECT_EQ(h1["stage"], "connect");
+    EXPECT_NE(h1["message"].get<std::string>().find("jump host root@" + farm.address(7)),
+              std::string::npos)
+        << h1.dump();
 }
 
 TEST(Push, FiftyMegabytesToSixteenHostsOfTheirOwn) {

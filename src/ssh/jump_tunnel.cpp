@@ -1,0 +1,223 @@
+#include "clusterctl/ssh/jump_tunnel.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace clusterctl::ssh {
+namespace {
+
+constexpr std::size_t k_chunk = 32 * 1024;
+
+bool sending_half_done(LIBSSH2_SESSION* session) {
+    return libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND;
+}
+
+} // namespace
+
+JumpTunnel::JumpTunnel(const config::JumpHost& jump, const config::HostSpec& policy,
+                       SshShared& shared)
+    : m_name(jump.name),
+      m_connection(jump.name, jump.address, jump.port, jump.user,
+                   jump.identity_files.empty() ? policy.identity_files : jump.identity_files,
+                   policy.identities_only, policy, shared) {
+    m_connection.start();
+}
+
+JumpTunnel::~JumpTunnel() {
+    for (auto& s : m_streams) {
+        if (s->pump_fd >= 0) ::close(s->pump_fd);
+        if (s->host_fd >= 0) ::close(s->host_fd);
+    }
+    m_connection.close(); // frees the channels with the session
+}
+
+JumpTunnel::Ticket JumpTunnel::open(const std::string& address, int port) {
+    auto s = std::make_unique<Stream>();
+    s->address = address;
+    s->port = port;
+    m_streams.push_back(std::move(s));
+    Ticket t = m_streams.size() - 1;
+    if (m_connection.phase() == Connection::Phase::failed)
+        close_stream(*m_streams[t], State::failed,
+                     fmt::format("jump host {}: {}", m_name, m_connection.failure().message));
+    else
+        m_opening.push_back(t);
+    return t;
+}
+
+int JumpTunnel::take_socket(Ticket t) {
+    int fd = m_streams[t]->host_fd;
+    m_streams[t]->host_fd = -1;
+    return fd;
+}
+
+void JumpTunnel::release(Ticket t) {
+    Stream& s = *m_streams[t];
+    s.released = true;
+    if (s.host_fd >= 0) ::close(s.host_fd);
+    s.host_fd = -1;
+}
+
+void JumpTunnel::close_stream(Stream& s, State state, std::string error) {
+    if (s.pump_fd >= 0) ::close(s.pump_fd);
+    s.pump_fd = -1;
+    if (s.host_fd >= 0 && state == State::failed) {
+        ::close(s.host_fd);
+        s.host_fd = -1;
+    }
+    s.state = state;
+    if (!error.empty()) s.error = std::move(error);
+    if (m_owner == &s) m_owner = nullptr;
+}
+
+void JumpTunnel::fail_all(const std::string& error) {
+    for (auto& s : m_streams)
+        if (s->state == State::pending || s->state == State::open)
+            close_stream(*s, State::failed, error);
+    m_opening.clear();
+}
+
+void JumpTunnel::poll_set(std::vector<std::pair<int, short>>& out) const {
+    if (m_connection.fd() >= 0) out.emplace_back(m_connection.fd(), m_connection.wanted_events());
+    for (const auto& s : m_streams) {
+        if (s->state != State::open || s->pump_fd < 0) continue;
+        short events = 0;
+        if (s->to_channel.empty() && !s->socket_eof) events |= POLLIN;
+        if (!s->to_socket.empty()) events |= POLLOUT;
+        if (events) out.emplace_back(s->pump_fd, events);
+    }
+}
+
+// Starts the direct-tcpip channel of the first queued stream. False while it waits.
+bool JumpTunnel::start_open(Stream& s) {
+    LIBSSH2_SESSION* session = m_connection.session();
+    s.channel =
+        libssh2_channel_direct_tcpip_ex(session, s.address.c_str(), s.port, "127.0.0.1", 22);
+    if (!s.channel) {
+        int rc = libssh2_session_last_errno(session);
+        if (rc == LIBSSH2_ERROR_EAGAIN) return false;
+        close_stream(s, State::failed,
+                     fmt::format("jump host {} could not reach {}: {}", m_name,
+                                 config::endpoint(s.address, s.port), m_connection.last_error(rc)));
+        return true;
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+        close_stream(s, State::failed, fmt::format("socketpair: {}", std::strerror(errno)));
+        return true;
+    }
+    s.host_fd = pair[0];
+    s.pump_fd = pair[1];
+    s.state = State::open;
+    return true;
+}
+
+bool JumpTunnel::pump(Stream& s) {
+    LIBSSH2_SESSION* session = m_connection.session();
+    for (bool progress = true; progress;) {
+        progress = false;
+        // host -> channel
+        if (s.to_channel.empty() && !s.socket_eof) {
+            char buffer[k_chunk];
+            ssize_t n = ::recv(s.pump_fd, buffer, sizeof buffer, 0);
+            if (n > 0) s.to_channel.assign(buffer, static_cast<std::size_t>(n));
+            if (n == 0 || (n < 0 && errno != EAGAIN)) s.socket_eof = true;
+        }
+        while (s.to_channel_sent < s.to_channel.size()) {
+            ssize_t n = libssh2_channel_write(s.channel, s.to_channel.data() + s.to_channel_sent,
+                                              s.to_channel.size() - s.to_channel_sent);
+            if (n == LIBSSH2_ERROR_EAGAIN) return !sending_half_done(session);
+            if (n < 0) {
+                close_stream(s, State::closed);
+                return true;
+            }
+            s.to_channel_sent += static_cast<std::size_t>(n);
+            progress = true;
+        }
+        s.to_channel.clear();
+        s.to_channel_sent = 0;
+        if (s.socket_eof && !s.eof_sent) {
+            int rc = libssh2_channel_send_eof(s.channel);
+            if (rc == LIBSSH2_ERROR_EAGAIN) return !sending_half_done(session);
+            s.eof_sent = true;
+        }
+        // channel -> host
+        if (s.to_socket.empty() && !s.channel_eof) {
+            char buffer[k_chunk];
+            ssize_t n = libssh2_channel_read(s.channel, buffer, sizeof buffer);
+            if (n == LIBSSH2_ERROR_EAGAIN) {
+                if (sending_half_done(session)) return false; // its window adjust is half sent
+            } else if (n < 0) {
+                s.channel_eof = true;
+            } else if (n > 0) {
+                s.to_socket.assign(buffer, static_cast<std::size_t>(n));
+                progress = true;
+            } else if (libssh2_channel_eof(s.channel)) {
+                s.channel_eof = true;
+            }
+        }
+        while (s.to_socket_sent < s.to_socket.size()) {
+            ssize_t n = ::send(s.pump_fd, s.to_socket.data() + s.to_socket_sent,
+                               s.to_socket.size() - s.to_socket_sent, MSG_NOSIGNAL);
+            if (n < 0 && errno == EAGAIN) break;
+            if (n < 0) {
+                s.socket_eof = true;
+                s.to_socket.clear();
+                s.to_socket_sent = 0;
+                break;
+            }
+            s.to_socket_sent += static_cast<std::size_t>(n);
+            progress = true;
+        }
+        if (s.to_socket_sent == s.to_socket.size()) {
+            s.to_socket.clear();
+            s.to_socket_sent = 0;
+        }
+    }
+    if (s.channel_eof && s.to_socket.empty() && s.pump_fd >= 0)
+        ::shutdown(s.pump_fd, SHUT_WR); // the host's session sees the far end close
+    if ((s.released || s.socket_eof) && s.channel_eof) close_stream(s, State::closed);
+    return true;
+}
+
+void JumpTunnel::advance() {
+    m_connection.advance();
+    if (m_connection.phase() == Connection::Phase::failed) {
+        fail_all(fmt::format("jump host {}: {} failed: {}", m_name, m_connection.failure().stage,
+                             m_connection.failure().message));
+        return;
+    }
+    if (!m_connection.ready()) return;
+    // The owner of a half-sent packet goes first, and alone until it is done.
+    if (m_owner) {
+        Stream* owner = m_owner;
+        if (owner->state == State::open && !pump(*owner)) return;
+        m_owner = nullptr;
+    }
+    while (!m_opening.empty()) {
+        Stream& s = *m_streams[m_opening.front()];
+        if (s.state != State::pending) {
+            m_opening.pop_front();
+            continue;
+        }
+        if (!start_open(s)) {
+            if (sending_half_done(m_connection.session())) return;
+            break;
+        }
+        m_opening.pop_front();
+    }
+    for (auto& s : m_streams) {
+        if (s->state != State::open) continue;
+        if (s->released && s->pump_fd >= 0) s->socket_eof = true;
+        if (!pump(*s)) {
+            m_owner = s.get();
+            return;
+        }
+    }
+}
+
+} // namespace clusterctl::ssh
