@@ -47,14 +47,21 @@ std::string keygen(const Farm& farm, const std::string& name, const std::string&
 
 // The farm's ssh_config with one setting replaced; ssh_config's first value wins, so
 // the replacement goes where the original was.
-std::string ssh_config_with(const Farm& farm, const std::string& from, const std::string& to) {
+std::string ssh_config_with(const Farm& farm,
+                            const std::vector<std::pair<std::string, std::string>>& changes) {
     std::string text = read_file(farm.file("ssh_config"));
-    auto at = text.find(from);
-    if (at == std::string::npos) throw std::runtime_error("no '" + from + "' in ssh_config");
-    text.replace(at, from.size(), to);
+    for (const auto& [from, to] : changes) {
+        auto at = text.find(from);
+        if (at == std::string::npos) throw std::runtime_error("no '" + from + "' in ssh_config");
+        text.replace(at, from.size(), to);
+    }
     std::string path = farm.file("ssh_config.edited");
     write_file(path, text);
     return path;
+}
+
+std::string ssh_config_with(const Farm& farm, const std::string& from, const std::string& to) {
+    return ssh_config_with(farm, {{from, to}});
 }
 
 // The SHA256 fingerprint OpenSSH prints for the farm's host key.
@@ -205,6 +212,32 @@ TEST(Engine, PassphraseKeyWithoutAgentSaysLoadItIntoTheAgent) {
     EXPECT_NE(message.find("passphrase-protected and clusterctl never prompts"), std::string::npos)
         << message;
     EXPECT_NE(message.find("ssh-add " + key), std::string::npos) << message;
+}
+
+TEST(Engine, AgentKeyLogsInWhenNoIdentityFileExists) {
+    Farm farm(2, test_seed());
+    // The only usable key is in the agent; the identity file named does not exist.
+    std::string rsa = keygen(farm, "agent_rsa", "rsa");
+    std::string ed = keygen(farm, "agent_ed", "ed25519");
+    write_file(farm.file("authorized_keys"),
+               read_file(farm.file("authorized_keys")) + read_file(ed + ".pub"));
+    std::string socket = farm.file("agent.sock");
+    Process agent({"/usr/bin/ssh-agent", "-D", "-a", socket}, farm.file("agent.out"),
+                  farm.file("agent.err"), farm.env());
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(socket); }));
+    std::string add = "SSH_AUTH_SOCK=" + socket + " ssh-add -q " + rsa + " " + ed + " 2>/dev/null";
+    ASSERT_EQ(std::system(add.c_str()), 0);
+    std::filesystem::remove(ed);
+    std::string config = ssh_config_with(
+        farm, {{farm.file("id_ed25519"), ed}, {"IdentitiesOnly yes", "IdentitiesOnly no"}});
+    auto r =
+        farm.run({"--ssh-config", config, "exec", "--", "echo in"}, {"SSH_AUTH_SOCK=" + socket});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("h002: in"), std::string::npos);
+    // IdentitiesOnly (the farm sets it) keeps the agent out; here it is off, so the agent
+    // was asked and its ed25519 key used (its RSA key, listed first, cannot log in).
+    agent.signal(SIGTERM);
+    agent.wait(5s);
 }
 
 TEST(Engine, ChangedHostKeyFailsStrictlyNamingTheFingerprint) {
@@ -428,9 +461,9 @@ TEST(Engine, SecretReachesTheEnvironmentAndNothingElse) {
                                   "exec",
                                   "--",
                                   "echo token=$HF_TOKEN; printf %s \"$HF_TOKEN\" | sha256sum; "
-                                  "sleep 2"};
+                                  "sleep 4.0317"};
     auto p = farm.start(args, {"HF_TOKEN=" + secret});
-    bool seen_running = eventually([] { return processes_with("sleep 2").size() == 3; });
+    bool seen_running = eventually([] { return processes_with("sleep 4.0317").size() == 3; });
     // While the command runs, no command line on this machine holds the value.
     std::vector<pid_t> holders = processes_holding(secret);
     EXPECT_TRUE(seen_running);

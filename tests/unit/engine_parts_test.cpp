@@ -1,0 +1,169 @@
+// The engine's pure parts: base64 and fingerprints, private key inspection, the line
+// splitter, the timer heap, control lines and the run report.
+
+#include "clusterctl/exec/line_splitter.hpp"
+#include "clusterctl/exec/remote_wrapper.hpp"
+#include "clusterctl/exec/timer_heap.hpp"
+#include "clusterctl/report/run_report.hpp"
+#include "clusterctl/ssh/identity.hpp"
+#include "clusterctl/ssh/known_hosts.hpp"
+#include "clusterctl/util/base64.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace clusterctl {
+namespace {
+
+TEST(Base64, KnownVectorsAndRoundTrip) {
+    EXPECT_EQ(util::base64_encode(""), "");
+    EXPECT_EQ(util::base64_encode("f"), "Zg==");
+    EXPECT_EQ(util::base64_encode("fo"), "Zm8=");
+    EXPECT_EQ(util::base64_encode("foo"), "Zm9v");
+    EXPECT_EQ(util::base64_encode("foob", false), "Zm9vYg");
+    EXPECT_EQ(util::base64_decode("Zm9v\nYmFy").value(), "foobar");
+    EXPECT_FALSE(util::base64_decode("Zm9v!").has_value());
+    std::mt19937 random(1);
+    for (int n = 0; n < 64; ++n) {
+        std::string bytes;
+        for (int i = 0; i < n; ++i)
+            bytes += static_cast<char>(random());
+        EXPECT_EQ(util::base64_decode(util::base64_encode(bytes)).value(), bytes);
+    }
+}
+
+TEST(HostKeys, FingerprintAndNamesAsOpenSshWritesThem) {
+    std::string digest(32, '\0'); // SHA-256 of nothing would do as well: the format is the point
+    EXPECT_EQ(ssh::sha256_fingerprint(digest),
+              "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    EXPECT_EQ(ssh::known_hosts_name("127.0.1.7", 2222), "[127.0.1.7]:2222");
+    EXPECT_EQ(ssh::known_hosts_name("node-001", 22), "node-001");
+}
+
+std::string wire_string(std::string_view s) {
+    std::string out(4, '\0');
+    out[0] = static_cast<char>(s.size() >> 24);
+    out[1] = static_cast<char>(s.size() >> 16);
+    out[2] = static_cast<char>(s.size() >> 8);
+    out[3] = static_cast<char>(s.size());
+    return out + std::string(s);
+}
+
+// An "openssh-key-v1" file as ssh-keygen writes it, up to the public key (all that is read).
+std::string openssh_key(std::string_view type, std::string_view cipher) {
+    std::string body = std::string("openssh-key-v1", 15) + wire_string(cipher) +
+                       wire_string(cipher == "none" ? "none" : "bcrypt") + wire_string("") +
+                       std::string("\0\0\0\1", 4) + wire_string(wire_string(type) + "keybytes");
+    return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + util::base64_encode(body) +
+           "\n-----END OPENSSH PRIVATE KEY-----\n";
+}
+
+TEST(Identity, InspectsOpenSshAndPemKeys) {
+    auto ed = ssh::inspect_private_key(openssh_key("ssh-ed25519", "none"));
+    ASSERT_TRUE(ed);
+    EXPECT_EQ(ed->type, ssh::KeyType::ed25519);
+    EXPECT_FALSE(ed->encrypted);
+    auto locked = ssh::inspect_private_key(openssh_key("ssh-ed25519", "aes256-ctr"));
+    EXPECT_TRUE(locked->encrypted);
+    EXPECT_EQ(ssh::inspect_private_key(openssh_key("ssh-rsa", "none"))->type, ssh::KeyType::rsa);
+    EXPECT_EQ(ssh::inspect_private_key(openssh_key("ecdsa-sha2-nistp256", "none"))->type,
+              ssh::KeyType::ecdsa);
+    auto pem = ssh::inspect_private_key("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+                                        "MIIB\n-----END RSA PRIVATE KEY-----\n");
+    ASSERT_TRUE(pem);
+    EXPECT_EQ(pem->type, ssh::KeyType::rsa);
+    EXPECT_TRUE(pem->encrypted);
+    EXPECT_FALSE(ssh::inspect_private_key("ssh-ed25519 AAAA... a public key"));
+    EXPECT_FALSE(ssh::inspect_private_key(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n"));
+}
+
+TEST(LineSplitter, LinesSplitAnywhereComeOutWhole) {
+    std::string text;
+    for (int i = 0; i < 500; ++i)
+        text +=
+            "line " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 37), 'x') + "\n";
+    text += "partial";
+    std::mt19937 random(3);
+    for (int round = 0; round < 20; ++round) {
+        exec::LineSplitter splitter;
+        std::vector<std::string> lines;
+        auto collect = [&](std::string_view l) { lines.emplace_back(l); };
+        for (std::size_t at = 0; at < text.size();) {
+            std::size_t n = std::min<std::size_t>(text.size() - at, random() % 90 + 1);
+            splitter.feed(std::string_view(text).substr(at, n), collect);
+            at += n;
+        }
+        ASSERT_EQ(lines.size(), 500u);
+        EXPECT_EQ(lines[7], "line 7xxxxxxx");
+        splitter.flush(collect);
+        EXPECT_EQ(lines.back(), "partial");
+    }
+}
+
+TEST(LineSplitter, AnEndlessLineIsPassedOnInPieces) {
+    exec::LineSplitter splitter(8);
+    std::vector<std::string> lines;
+    splitter.feed("abcdefghijklmnopqrst\nuv", [&](std::string_view l) { lines.emplace_back(l); });
+    EXPECT_EQ(lines, (std::vector<std::string>{"abcdefghijklmnopqrst"}));
+    lines.clear();
+    splitter.feed("wxyz0123456789", [&](std::string_view l) { lines.emplace_back(l); });
+    EXPECT_EQ(lines, (std::vector<std::string>{"uvwxyz01", "23456789"}));
+}
+
+TEST(TimerHeap, FiresInOrderAndReArmingReplaces) {
+    using namespace std::chrono_literals;
+    exec::TimerHeap heap;
+    auto t0 = exec::TimerHeap::Clock::now();
+    heap.arm(1, t0 + 30ms);
+    heap.arm(2, t0 + 10ms);
+    heap.arm(3, t0 + 20ms);
+    heap.arm(1, t0 + 5ms); // replaces 30 ms
+    heap.disarm(3);
+    EXPECT_EQ(heap.next(), t0 + 5ms);
+    std::vector<std::size_t> fired;
+    heap.expire(t0 + 100ms, [&](std::size_t owner) { fired.push_back(owner); });
+    EXPECT_EQ(fired, (std::vector<std::size_t>{1, 2}));
+    EXPECT_FALSE(heap.next().has_value());
+}
+
+TEST(RemoteWrapper, ControlLinesAndInputFraming) {
+    auto control = exec::parse_control_line("\x1e"
+                                            "clusterctl:pgid 4242");
+    ASSERT_TRUE(control);
+    EXPECT_EQ(control->word, "pgid");
+    EXPECT_EQ(control->argument, "4242");
+    EXPECT_FALSE(exec::parse_control_line("clusterctl:pgid 1"));
+    EXPECT_EQ(exec::wrapper_input("echo hi\n", 10), "8 10\necho hi\n");
+    EXPECT_EQ(exec::wrapper_command().rfind("sh -c '", 0), 0u);
+}
+
+TEST(RunReport, ExitCodeAndSummary) {
+    report::RunSummary s;
+    s.action = "exec";
+    s.job_id = "j";
+    for (int i = 1; i <= 12; ++i) {
+        report::HostOutcome h;
+        h.host = "n" + std::to_string(i);
+        h.state = i <= 2 ? report::HostState::done : report::HostState::failed;
+        h.stage = "connect";
+        h.message = "refused";
+        s.hosts.push_back(h);
+    }
+    EXPECT_EQ(report::exit_code_of(s), report::ExitCode::remote_failure);
+    std::string text = report::render_summary_text(s, false);
+    EXPECT_NE(text.find("12 hosts: 2 ok, 10 failed"), std::string::npos) << text;
+    EXPECT_NE(text.find("  n3 connect: refused\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("and 2 more failed: n[11-12]"), std::string::npos) << text;
+    s.interrupted = true;
+    EXPECT_EQ(report::exit_code_of(s), report::ExitCode::interrupted);
+    for (auto& h : s.hosts)
+        h.state = report::HostState::done;
+    s.interrupted = false;
+    EXPECT_EQ(report::exit_code_of(s), report::ExitCode::success);
+    EXPECT_EQ(report::summary_json(s)["counts"]["done"], 12);
+}
+
+} // namespace
+} // namespace clusterctl
