@@ -40,25 +40,24 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
+struct SignalName {
+    int number;
+    const char* name; // as sshd reports it: no "SIG"
+};
+constexpr SignalName k_signals[] = {
+    {SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},   {SIGABRT, "ABRT"},
+    {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGSEGV, "SEGV"}, {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"},
+    {SIGTERM, "TERM"}, {SIGUSR1, "USR1"}, {SIGUSR2, "USR2"}, {SIGBUS, "BUS"}};
+
 int signal_number(const std::string& name) {
-    static const std::pair<const char*, int> k_signals[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-        {"ABRT", SIGABRT}, {"FPE", SIGFPE},   {"KILL", SIGKILL}, {"SEGV", SIGSEGV},
-        {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"BUS", SIGBUS}};
-    for (const auto& [n, v] : k_signals)
-        if (name == n) return v;
+    for (const auto& s : k_signals)
+        if (name == s.name) return s.number;
     return 0;
 }
 
 const char* signal_name(int number) {
-    static const std::pair<int, const char*> k_names[] = {
-        {SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
-        {SIGABRT, "ABRT"}, {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGSEGV, "SEGV"},
-        {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGUSR1, "USR1"},
-        {SIGUSR2, "USR2"}, {SIGBUS, "BUS"}};
-    for (const auto& [v, n] : k_names)
-        if (v == number) return n;
+    for (const auto& s : k_signals)
+        if (number == s.number) return s.name;
     return nullptr;
 }
 
