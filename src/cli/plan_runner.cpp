@@ -3,7 +3,6 @@
 #include "clusterctl/exec/executor.hpp"
 #include "clusterctl/output/dry_run.hpp"
 #include "clusterctl/report/run_report.hpp"
-#include "clusterctl/ssh/library.hpp"
 #include "console_observer.hpp"
 
 #include <fmt/format.h>
@@ -18,7 +17,6 @@ bool use_color(const Context& ctx, bool tty) {
 }
 
 int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan) {
-    ssh::Library library;
     std::vector<std::string> names;
     for (const auto& h : plan.hosts)
         names.push_back(h.name);

@@ -15,7 +15,6 @@
 #include <cstring>
 #include <deque>
 #include <fmt/format.h>
-#include <map>
 #include <memory>
 #include <poll.h>
 
@@ -34,6 +33,12 @@ constexpr std::size_t k_tunnel_owner = std::size_t(1) << 40; // poll owners from
 std::chrono::seconds alive_window(const config::HostSpec& spec) {
     return std::chrono::seconds(std::max(1, spec.server_alive_interval_s) *
                                 std::max(1, spec.server_alive_count_max));
+}
+
+// How long a stopping host has: the wrapper's grace period (TERM .. KILL), and 5 s more for
+// its exit status to come back, before the connection is dropped.
+std::chrono::seconds stop_window(const ExecutorOptions& options) {
+    return std::chrono::seconds(options.grace_s + 5);
 }
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
@@ -79,7 +84,6 @@ struct HostRun {
     std::unique_ptr<ssh::ExecChannel> channel;
     std::unique_ptr<ssh::SftpUpload> upload;
     bool timed_out = false, cancelled = false, skipped = false;
-    std::string pgid;
 
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
@@ -140,8 +144,8 @@ private:
     RunObserver& m_observer;
     InterruptWatch& m_interrupts;
     ssh::SshShared m_shared;
-    std::map<std::string, std::unique_ptr<ssh::JumpTunnel>> m_tunnels; // by user@host:port
-    std::vector<ssh::JumpTunnel*> m_tunnel_list;
+    // One per jump host (user@host:port); a run rarely has more than one.
+    std::vector<std::pair<std::string, std::unique_ptr<ssh::JumpTunnel>>> m_tunnels;
     std::vector<HostRun> m_hosts;
     TimerHeap m_timers;
     std::deque<const plan::Task*> m_queue; // tasks of this stage not started yet
@@ -150,6 +154,7 @@ private:
     bool m_cancelling = false, m_interrupted = false, m_aborted = false;
     int m_interrupts_seen = 0;
     std::size_t m_warnings_shown = 0;
+    Clock::time_point m_last_progress{};
 };
 
 void Executor::finish(HostRun& h, HostState state, std::string stage, std::string message) {
@@ -163,8 +168,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.outcome.last_lines.assign(h.last_lines.begin(), h.last_lines.end());
     h.channel.reset();
     h.upload.reset();
-    if (h.connection) h.connection->close();
-    h.connection.reset();
+    h.connection.reset(); // shuts the socket down first: a hung host cannot block this
     if (h.tunnel) h.tunnel->release(h.ticket);
     h.tunnel = nullptr;
     m_timers.disarm(h.index);
@@ -279,7 +283,7 @@ void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
 void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
     if (is_stderr) {
         if (auto control = parse_control_line(line)) {
-            if (control->word == "pgid") h.pgid = control->argument;
+            // "pgid N" is for detached jobs; an attached run kills through stdin EOF.
             if (control->word == "skipped") h.skipped = true;
             return;
         }
@@ -352,16 +356,12 @@ void Executor::end_task(HostRun& h) {
         finish(h, state, stage, message);
         return;
     }
+    // Idle, it keeps its connection for the next stage (and no longer counts as active).
     --m_active;
+    h.mode = HostRun::Mode::idle;
     h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = k_never;
     rearm(h);
-    if (--h.tasks_left == 0) {
-        ++m_active; // finish() counts it down again
-        h.mode = HostRun::Mode::running;
-        finish(h, HostState::done, "", "");
-    } else {
-        h.mode = HostRun::Mode::idle; // keeps its connection for the next stage
-    }
+    if (--h.tasks_left == 0) finish(h, HostState::done, "", "");
 }
 
 void Executor::connection_failed(HostRun& h) {
@@ -385,12 +385,10 @@ void Executor::connection_failed(HostRun& h) {
 ssh::JumpTunnel& Executor::tunnel_for(const config::HostSpec& spec) {
     const config::JumpHost& jump = *spec.jump;
     std::string key = fmt::format("{}@{}", jump.user, config::endpoint(jump.address, jump.port));
-    auto& tunnel = m_tunnels[key];
-    if (!tunnel) {
-        tunnel = std::make_unique<ssh::JumpTunnel>(jump, spec, m_shared);
-        m_tunnel_list.push_back(tunnel.get());
-    }
-    return *tunnel;
+    for (auto& [k, tunnel] : m_tunnels)
+        if (k == key) return *tunnel;
+    m_tunnels.emplace_back(key, std::make_unique<ssh::JumpTunnel>(jump, spec, m_shared));
+    return *m_tunnels.back().second;
 }
 
 // Moves the tunnel's bytes, then lets the hosts that waited for a stream go on.
@@ -421,10 +419,7 @@ void Executor::rearm(HostRun& h) {
 void Executor::on_deadline(HostRun& h, Clock::time_point now) {
     h.armed = k_never; // the heap let go of it
     if (h.mode == HostRun::Mode::connecting && now >= h.connect_deadline) {
-        static const char* const k_stage[] = {"connect", "connect", "handshake",
-                                              "auth",    "auth",    "connect"};
-        const char* stage = k_stage[static_cast<int>(h.connection->phase())];
-        h.connection->fail(stage,
+        h.connection->fail(h.connection->stage(),
                            fmt::format("no answer within {} s (ConnectTimeout, covers TCP, key "
                                        "exchange and login)",
                                        h.spec->connect_timeout_s),
@@ -441,7 +436,7 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
                timed_out ? "timeout" : (m_stage ? m_stage->name : "exec"),
                fmt::format("did not stop within {} s; connection dropped, the host kills the "
                            "command when it sees the connection go",
-                           m_options.grace_s + 5));
+                           stop_window(m_options).count()));
         return;
     }
     if (now >= h.liveness_check && h.connection) {
@@ -459,7 +454,7 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
     if (now >= h.task_deadline && !h.timed_out) {
         h.timed_out = true;
         h.task_deadline = k_never;
-        h.stop_deadline = now + std::chrono::seconds(m_options.grace_s + 5);
+        h.stop_deadline = now + stop_window(m_options);
         if (h.channel) h.channel->cancel();
     }
     if (now >= h.next_keepalive && h.connection) {
@@ -494,8 +489,7 @@ void Executor::cancel_all(const std::string& why) {
             h.cancelled = true;
             if (h.channel) {
                 h.channel->cancel();
-                h.stop_deadline =
-                    std::min(h.stop_deadline, now + std::chrono::seconds(m_options.grace_s + 5));
+                h.stop_deadline = std::min(h.stop_deadline, now + stop_window(m_options));
                 step(h);
             } else {
                 finish(h, HostState::cancelled, m_stage->name, "stopped");
@@ -531,6 +525,11 @@ void Executor::handle_interrupts() {
 void Executor::report_progress() {
     for (; m_warnings_shown < m_shared.warnings.size(); ++m_warnings_shown)
         m_observer.on_warning(m_shared.warnings[m_warnings_shown]);
+    // Counting every host on every loop turn would sit on the output path: 10 times a
+    // second is what a progress line shows anyway.
+    Clock::time_point now = Clock::now();
+    if (now - m_last_progress < std::chrono::milliseconds(100)) return;
+    m_last_progress = now;
     Progress p;
     p.total = m_hosts.size();
     p.stage = m_stage ? m_stage->name : "";
@@ -592,9 +591,9 @@ void Executor::run_stage(const plan::Stage& stage) {
             owners.push_back(h.index);
         }
         std::vector<std::pair<int, short>> tunnel_fds;
-        for (std::size_t t = 0; t < m_tunnel_list.size(); ++t) {
+        for (std::size_t t = 0; t < m_tunnels.size(); ++t) {
             tunnel_fds.clear();
-            m_tunnel_list[t]->poll_set(tunnel_fds);
+            m_tunnels[t].second->poll_set(tunnel_fds);
             for (auto [fd, events] : tunnel_fds) {
                 fds.push_back({fd, events, 0});
                 owners.push_back(k_tunnel_owner + t);
@@ -610,7 +609,7 @@ void Executor::run_stage(const plan::Stage& stage) {
         if (ready < 0 && errno != EINTR) break;
         handle_interrupts();
         if (m_aborted) break;
-        std::vector<bool> tunnel_ready(m_tunnel_list.size(), false);
+        std::vector<bool> tunnel_ready(m_tunnels.size(), false);
         for (std::size_t i = 1; ready > 0 && i < fds.size(); ++i) {
             if (fds[i].revents == 0) continue;
             if (owners[i] >= k_tunnel_owner) {
@@ -620,8 +619,8 @@ void Executor::run_stage(const plan::Stage& stage) {
             HostRun& h = m_hosts[owners[i]];
             if (is_active(h)) step(h);
         }
-        for (std::size_t t = 0; t < m_tunnel_list.size(); ++t)
-            if (tunnel_ready[t]) advance_tunnel(*m_tunnel_list[t]);
+        for (std::size_t t = 0; t < m_tunnels.size(); ++t)
+            if (tunnel_ready[t]) advance_tunnel(*m_tunnels[t].second);
         m_timers.expire(Clock::now(), [&](std::size_t owner) {
             HostRun& h = m_hosts[owner];
             if (h.mode != HostRun::Mode::finished) on_deadline(h, Clock::now());

@@ -83,25 +83,26 @@ void LiveOutput::flush() {
 void LiveOutput::finish() {
     flush();
     if (!m_options.gather) return;
-    std::map<std::string, std::vector<std::string>> by_output;
-    std::map<std::string, std::size_t> first_host;
-    for (std::size_t i = 0; i < m_gathered.size(); ++i) {
-        if (m_gathered[i].empty()) continue;
-        by_output[m_gathered[i]].push_back(m_hosts[i]);
-        first_host.emplace(m_gathered[i], i);
-    }
-    std::vector<std::pair<std::size_t, const std::string*>> blocks;
-    for (const auto& [text, index] : first_host)
-        blocks.emplace_back(index, &text);
-    std::sort(blocks.begin(), blocks.end());
+    // Hosts by identical output, each block placed where its first host stands.
+    std::map<std::string_view, std::vector<std::size_t>> by_output;
+    for (std::size_t i = 0; i < m_gathered.size(); ++i)
+        if (!m_gathered[i].empty()) by_output[m_gathered[i]].push_back(i);
+    std::vector<const std::vector<std::size_t>*> blocks;
+    for (const auto& [text, hosts] : by_output)
+        blocks.push_back(&hosts);
+    std::sort(blocks.begin(), blocks.end(),
+              [](const auto* a, const auto* b) { return a->front() < b->front(); });
     std::string rule(15, '-');
-    for (const auto& [index, text] : blocks) {
-        const auto& hosts = by_output[*text];
+    for (const auto* indexes : blocks) {
+        std::vector<std::string> hosts;
+        for (std::size_t i : *indexes)
+            hosts.push_back(m_hosts[i]);
         std::string header = config::fold_host_list(hosts);
         if (hosts.size() > 1) header += fmt::format(" ({})", hosts.size());
-        m_out_buffer += fmt::format(
-            "{}\n{}\n{}\n{}", rule,
-            m_options.color ? fmt::format("\033[1m{}\033[0m", header) : header, rule, *text);
+        m_out_buffer +=
+            fmt::format("{}\n{}\n{}\n{}", rule,
+                        m_options.color ? fmt::format("\033[1m{}\033[0m", header) : header, rule,
+                        m_gathered[indexes->front()]);
         flush();
     }
 }

@@ -68,6 +68,18 @@ std::string Connection::last_error(int code) const {
     return fmt::format("{} ({})", message && *message ? message : "libssh2 error", code);
 }
 
+const char* Connection::stage() const {
+    switch (m_phase) {
+    case Phase::handshaking:
+        return "handshake";
+    case Phase::authenticating:
+    case Phase::ready:
+        return "auth";
+    default:
+        return "connect";
+    }
+}
+
 short Connection::wanted_events() const {
     if (m_phase == Phase::connecting) return POLLOUT;
     if (!m_session) return POLLIN;

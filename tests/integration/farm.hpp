@@ -3,6 +3,8 @@
 // (scripts/sshd-farm), clusterctl run as a real process, and a look at /proc for what is
 // left running. Every process a test starts is stopped by its PID.
 
+#include "temp_dir.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -35,29 +37,6 @@ inline std::string read_file(const std::string& path) {
 inline void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
-
-// A directory of its own under `base`, removed at the end.
-class ScratchDir {
-public:
-    explicit ScratchDir(const std::string& base = "/tmp") {
-        std::filesystem::create_directories(base);
-        std::string pattern = base + "/clusterctl-it-XXXXXX";
-        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp");
-        m_path = pattern;
-        ::chmod(m_path.c_str(), 0755);
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(m_path, ec);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    const std::string& path() const { return m_path; }
-    std::string operator/(const std::string& name) const { return m_path + "/" + name; }
-
-private:
-    std::string m_path;
-};
 
 // A child process with stdout and stderr in files.
 class Process {
@@ -181,7 +160,7 @@ public:
     Farm& operator=(const Farm&) = delete;
 
     const std::string& dir() const { return m_dir.path(); }
-    std::string file(const std::string& name) const { return m_dir / name; }
+    std::string file(const std::string& name) const { return m_dir.file(name); }
     int port() const { return m_port; }
     std::string address(int i) const { // host i, from 1
         int third = std::stoi(m_net.substr(m_net.rfind('.') + 1)) + (i - 1) / 250;
@@ -228,7 +207,7 @@ public:
     }
 
 private:
-    ScratchDir m_dir;
+    TempDir m_dir;
     std::string m_net;
     int m_port = 0;
     bool m_up = false;

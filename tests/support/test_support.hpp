@@ -1,8 +1,9 @@
 #pragma once
-// Helpers shared by the unit and golden tests: a temporary directory that removes itself,
-// and clusterctl run in-process with a fixed environment.
+// Helpers shared by the unit and golden tests: clusterctl run in-process with a fixed
+// environment (and TempDir, from temp_dir.hpp).
 
 #include "clusterctl/cli/app.hpp"
+#include "temp_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -12,34 +13,6 @@
 #include <vector>
 
 namespace clusterctl::test_support {
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "clusterctl-test-XXXXXX");
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(m_path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::string& path() const { return m_path; }
-    std::string file(const std::string& name) const { return m_path + "/" + name; }
-
-    std::string write(const std::string& name, const std::string& content) const {
-        std::string full = file(name);
-        std::filesystem::create_directories(std::filesystem::path(full).parent_path());
-        std::ofstream(full, std::ios::binary) << content;
-        return full;
-    }
-
-private:
-    std::string m_path;
-};
 
 struct CliResult {
     int code = -1;

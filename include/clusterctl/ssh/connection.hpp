@@ -54,6 +54,8 @@ public:
     void advance();
 
     Phase phase() const { return m_phase; }
+    // The failure stage of where it is now: "connect", "handshake" or "auth".
+    const char* stage() const;
     bool ready() const { return m_phase == Phase::ready; }
     int fd() const { return m_fd; }
     short wanted_events() const; // POLLIN/POLLOUT for the next advance()
