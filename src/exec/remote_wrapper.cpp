@@ -8,25 +8,31 @@
 namespace clusterctl::exec {
 namespace {
 
-// POSIX sh. `read` takes the header a byte at a time and `head -c` exactly the script,
-// so nothing of the stream that follows (kept open as the watchdog's stdin) is lost.
+// bash. The header and then exactly LEN bytes of script are read with builtins (LC_ALL=C
+// makes `read -N` count bytes), so nothing of the stream that follows is consumed and no
+// process is started for it. Under `set -m` the script's subshell leads a process group
+// of its own; bash's job notices ("[1]+ Done") go to /dev/null while it is on. The watchdog is a
+// forked subshell too: it holds stdin, and EOF there (a cancel, or a dropped connection) kills that
+// group. Two forks and no exec per command.
 constexpr std::string_view k_bootstrap = R"SH(IFS=' ' read -r n g || exit 255
-p=$(head -c "$n"; printf .) || exit 255
-p=${p%.}
-exec 3<&0
-CLUSTERCTL_SCRIPT=$p setsid bash -c 'p=$CLUSTERCTL_SCRIPT; unset CLUSTERCTL_SCRIPT; eval "$p"' clusterctl </dev/null &
+LC_ALL=C IFS= read -r -N "$n" p || exit 255
+exec 4>&2 2>/dev/null
+set -m
+( exec 2>&4 4>&-; unset n g; eval "$p" ) </dev/null &
 c=$!
+set +m
+exec 2>&4 4>&-
 unset p
 printf '\036clusterctl:pgid %s\n' "$c" >&2
-(
+{
 while IFS= read -r l; do :; done
 kill -TERM -"$c" 2>/dev/null || exit 0
 i=0
 while [ "$i" -lt "$((g * 10))" ] && kill -0 -"$c" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 kill -KILL -"$c" 2>/dev/null
-) <&3 >/dev/null 2>&1 &
+} <&0 >/dev/null 2>&1 &
 w=$!
-exec 3<&-
+exec </dev/null
 wait "$c"
 r=$?
 kill "$w" 2>/dev/null
@@ -36,7 +42,7 @@ exit "$r")SH";
 } // namespace
 
 std::string wrapper_command() {
-    return "sh -c " + util::shell_quote(k_bootstrap);
+    return "bash -c " + util::shell_quote(k_bootstrap) + " clusterctl";
 }
 
 std::string wrapper_input(std::string_view script, int grace_s) {

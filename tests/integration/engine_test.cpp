@@ -364,11 +364,17 @@ TEST(Engine, SecondCtrlCAbortsAtOnceAndStillLeavesNothing) {
     EXPECT_TRUE(eventually([] { return processes_with("sleep 3015").empty(); }, 20s));
 }
 
+// Prints "sshd=PID": the sshd process serving this session, parent of the wrapper
+// whose subshell runs the script.
+const std::string k_sshd_pid =
+    "s=$BASHPID; w=$(ps -o ppid= -p $s); echo sshd=$(ps -o ppid= -p $w | tr -d ' '); ";
+
 TEST(Engine, DroppedConnectionLeavesNoProcessOnThatHost) {
     Farm farm(3, test_seed());
     auto p = farm.start({"exec", "--",
-                         k_host_number + "echo sshd=$(ps -o ppid= -p $PPID | tr -d ' '); "
-                                         "exec sleep 3013$n"});
+                         k_host_number + k_sshd_pid +
+
+                             "exec sleep 3013$n"});
     std::map<std::string, pid_t> sshd;
     ASSERT_TRUE(eventually([&] {
         std::istringstream out(p->out());
@@ -396,8 +402,9 @@ TEST(Engine, HungHostIsDeclaredLost) {
                "Host *\n  ServerAliveInterval 1\n  ServerAliveCountMax 2\n" +
                    read_file(farm.file("ssh_config")));
     auto p = farm.start({"exec", "--",
-                         k_host_number + "echo sshd=$(ps -o ppid= -p $PPID | tr -d ' '); "
-                                         "exec sleep 3014$n"});
+                         k_host_number + k_sshd_pid +
+
+                             "exec sleep 3014$n"});
     pid_t stopped = 0;
     ASSERT_TRUE(eventually([&] {
         std::string out = p->out();

@@ -5,6 +5,7 @@
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "farm.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace clusterctl::test_support {
@@ -102,6 +103,28 @@ TEST(Wrapper, LeftoversOfAFinishedScriptAreKilled) {
     EXPECT_EQ(w.wait(), 0);
     EXPECT_NE(text.find("started"), std::string::npos);
     EXPECT_TRUE(eventually([] { return processes_with("sleep 3023").empty(); }, 5s));
+}
+
+// A script that ends at once races the wrapper's `set -m` window, where bash would print
+// "[1]+ Done ..." on stderr: 4 rounds of 64 wrappers at once (without the fix about one
+// round in two shows it), and nothing but the control line may come back.
+TEST(Wrapper, SaysNothingOfItsOwnWhenTheScriptEndsAtOnce) {
+    for (int round = 0; round < 4; ++round) {
+        std::vector<std::unique_ptr<Wrapper>> wrappers;
+        for (int i = 0; i < 64; ++i)
+            wrappers.push_back(std::make_unique<Wrapper>(i % 2 ? "true\n" : "exit 3\n", 10));
+        for (int i = 0; i < 64; ++i) {
+            auto& w = *wrappers[static_cast<std::size_t>(i)];
+            std::string text = w.read_all();
+            EXPECT_EQ(w.wait(), i % 2 ? 0 : 3);
+            EXPECT_EQ(text.rfind("\x1e"
+                                 "clusterctl:pgid ",
+                                 0),
+                      0u)
+                << text;
+            EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+        }
+    }
 }
 
 } // namespace

@@ -2,7 +2,7 @@
 // The small program every host runs for every command. Its command line is fixed and
 // holds no value: the script (with the environment and secrets) arrives on stdin, so no
 // secret is ever in an argv or /proc/PID/cmdline. It runs the script with bash in a
-// session of its own (setsid), says its process group id, and keeps reading stdin: EOF
+// process group of its own, says that group's id, and keeps reading stdin: EOF
 // there, because clusterctl cancelled or because the connection dropped, kills the whole
 // group (TERM, then KILL after the grace period). When the script ends, whatever it left
 // in its group is killed too. So no process outlives its clusterctl run.
@@ -13,7 +13,7 @@
 
 namespace clusterctl::exec {
 
-// `sh -c '...'`: what the exec channel runs (any login shell can start it).
+// `bash -c '...' clusterctl`: what the exec channel runs (any login shell can start it).
 std::string wrapper_command();
 
 // The wrapper's stdin: "LENGTH GRACE_SECONDS\n" and the script.
