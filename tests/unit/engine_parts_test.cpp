@@ -136,7 +136,6 @@ TEST(RemoteWrapper, ControlLinesAndInputFraming) {
     EXPECT_EQ(control->argument, "4242");
     EXPECT_FALSE(exec::parse_control_line("clusterctl:pgid 1"));
     EXPECT_EQ(exec::wrapper_input("echo hi\n", 10), "8 10\necho hi\n");
-    EXPECT_EQ(exec::wrapper_command().rfind("bash -c '", 0), 0u);
 }
 
 TEST(RunReport, ExitCodeAndSummary) {

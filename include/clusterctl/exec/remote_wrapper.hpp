@@ -13,7 +13,8 @@
 
 namespace clusterctl::exec {
 
-// `bash -c '...' clusterctl`: what the exec channel runs (any login shell can start it).
+// What the exec channel runs: the bootstrap in the login shell when that is bash, else
+// `bash -c '...'` (any login shell can start it).
 std::string wrapper_command();
 
 // The wrapper's stdin: "LENGTH GRACE_SECONDS\n" and the script.
