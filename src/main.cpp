@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <iostream>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 int main(int argc, char** argv) {
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
         std::cout.rdbuf()->pubsetbuf(out_buffer, sizeof out_buffer);
         std::vector<std::string> args(argv, argv + argc);
         clusterctl::cli::Terminal terminal{::isatty(1) == 1, ::isatty(2) == 1};
+        if (winsize size{}; terminal.err && ::ioctl(2, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+            terminal.columns = size.ws_col;
         int code = clusterctl::cli::run(args, clusterctl::util::Environment::from_process(),
                                         std::cout, std::cerr, terminal);
         std::cout.flush();

@@ -8,18 +8,28 @@
 #include "clusterctl/output/run_logs.hpp"
 
 #include <ostream>
+#include <string>
+#include <vector>
 
 namespace clusterctl::cli {
 
 class ConsoleObserver : public exec::RunObserver {
 public:
-    ConsoleObserver(output::LiveOutput& live, output::ProgressLine& progress, output::RunLogs* logs,
-                    std::ostream& err, bool quiet)
-        : m_live(live), m_progress(progress), m_logs(logs), m_err(err), m_quiet(quiet) {}
+    ConsoleObserver(const std::vector<std::string>& names, output::LiveOutput& live,
+                    output::ProgressLine& progress, output::RunLogs* logs, std::ostream& err,
+                    bool quiet)
+        : m_names(names), m_live(live), m_progress(progress), m_logs(logs), m_err(err),
+          m_quiet(quiet) {}
 
     void on_line(std::size_t host, bool is_stderr, std::string_view line) override {
         m_live.line(host, is_stderr, line);
         if (m_logs) m_logs->line(host, line);
+        m_progress.status(m_names[host], ""); // its progress bar, if any, is done
+    }
+    // A progress bar on a terminal: one updating line per host under the counts. Not on
+    // a terminal: only the bar's last state, as an ordinary line when it ends.
+    void on_status(std::size_t host, std::string_view text) override {
+        m_progress.status(m_names[host], std::string(text));
     }
     void on_step_end(std::size_t host, const report::StepResult& step) override {
         m_live.step_end(host, step);
@@ -46,6 +56,7 @@ public:
     }
 
 private:
+    const std::vector<std::string>& m_names;
     output::LiveOutput& m_live;
     output::ProgressLine& m_progress;
     output::RunLogs* m_logs;

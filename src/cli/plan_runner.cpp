@@ -34,8 +34,9 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     live_options.json = ctx.options.json;
     live_options.color = use_color(ctx, ctx.terminal.out) && !ctx.options.json;
     output::LiveOutput live(ctx.out, ctx.err, names, live_options);
-    output::ProgressLine progress(ctx.err, ctx.terminal.err && !ctx.options.quiet);
-    ConsoleObserver observer(live, progress, logs.error().empty() ? &logs : nullptr, ctx.err,
+    output::ProgressLine progress(ctx.err, ctx.terminal.err && !ctx.options.quiet,
+                                  ctx.terminal.columns);
+    ConsoleObserver observer(names, live, progress, logs.error().empty() ? &logs : nullptr, ctx.err,
                              ctx.options.quiet);
 
     if (!ctx.options.quiet && !ctx.options.json)
@@ -58,9 +59,11 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     logs.write_summary(json);
     if (ctx.options.json) ctx.out << json.dump() << "\n" << std::flush;
     auto code = report::exit_code_of(summary);
+    bool color = use_color(ctx, ctx.terminal.err);
+    if (plan.action == "setup" && !ctx.options.json && !ctx.options.quiet)
+        ctx.err << "clusterctl: steps per host\n" << report::render_step_table(summary, color);
     if (!ctx.options.quiet || code != report::ExitCode::success)
-        ctx.err << report::render_summary_text(summary, use_color(ctx, ctx.terminal.err))
-                << std::flush;
+        ctx.err << report::render_summary_text(summary, color) << std::flush;
     return report::to_int(code);
 }
 

@@ -1,5 +1,6 @@
 #include "clusterctl/exec/executor.hpp"
 
+#include "clusterctl/config/host_list.hpp"
 #include "clusterctl/exec/line_splitter.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
@@ -39,6 +40,19 @@ std::chrono::seconds alive_window(const config::HostSpec& spec) {
 // its exit status to come back, before the connection is dropped.
 std::chrono::seconds stop_window(const ExecutorOptions& options) {
     return std::chrono::seconds(options.grace_s + 5);
+}
+
+// 1, 2, 4 ... 30 s: a host rebooting, an sshd at MaxStartups or a flaky download recovers.
+std::chrono::seconds retry_delay(int attempt) {
+    return std::chrono::seconds(std::min(30, 1 << std::min(std::max(attempt, 1) - 1, 5)));
+}
+
+// A '\r'-rewritten line: the text after its last '\r' that has text (tqdm ends with one).
+std::string_view after_carriage_return(std::string_view line) {
+    while (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    auto cr = line.rfind('\r');
+    return cr == std::string_view::npos ? line : line.substr(cr + 1);
 }
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
@@ -84,11 +98,13 @@ struct HostRun {
     std::unique_ptr<ssh::ExecChannel> channel;
     std::unique_ptr<ssh::SftpUpload> upload;
     bool timed_out = false, cancelled = false, skipped = false;
+    int task_attempts = 0; // of the current stage's command, for Stage::retries
 
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
     Clock::time_point stop_deadline = k_never, retry_at = k_never, next_keepalive = k_never;
     Clock::time_point liveness_check = k_never; // when to look at the last byte received
+    Clock::time_point next_status = {};         // when a '\r' progress line may show again
     Clock::time_point armed = k_never;          // the deadline the timer heap holds
 
     LineSplitter out, err;
@@ -129,6 +145,7 @@ private:
     void rearm(HostRun& h);
     void finish(HostRun& h, HostState state, std::string stage, std::string message);
     void cancel_all(const std::string& why);
+    void stop_after_stage(const plan::Stage& stage);
     void abort_all();
     void handle_interrupts();
     void report_progress();
@@ -151,6 +168,8 @@ private:
     std::deque<const plan::Task*> m_queue; // tasks of this stage not started yet
     const plan::Stage* m_stage = nullptr;
     std::size_t m_active = 0;
+    std::vector<std::size_t> m_stage_failures; // hosts that failed the current stage
+    std::optional<std::size_t> m_first_failure;
     bool m_cancelling = false, m_interrupted = false, m_aborted = false;
     int m_interrupts_seen = 0;
     std::size_t m_warnings_shown = 0;
@@ -174,8 +193,13 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     m_timers.disarm(h.index);
     h.armed = k_never;
     m_observer.on_host_end(h.index, h.outcome);
-    if (state == HostState::failed && m_options.fail_fast && !m_cancelling)
+    if (state != HostState::failed) return;
+    if (!m_first_failure) m_first_failure = h.index;
+    if (m_stage) m_stage_failures.push_back(h.index);
+    if (!m_cancelling && m_options.fail_fast)
         cancel_all(fmt::format("{} failed (--fail-fast)", h.outcome.host));
+    else if (!m_cancelling && m_stage && m_stage->fail_fast)
+        cancel_all(fmt::format("{} failed its {}", h.outcome.host, m_stage->name));
 }
 
 void Executor::start(HostRun& h) {
@@ -275,9 +299,19 @@ void Executor::step(HostRun& h) {
 void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
     bool is_stderr = stream == ssh::Stream::err;
     (is_stderr ? h.outcome.bytes_err : h.outcome.bytes_out) += data.size();
-    (is_stderr ? h.err : h.out).feed(data, [&](std::string_view line) {
-        on_line(h, is_stderr, line);
-    });
+    LineSplitter& splitter = is_stderr ? h.err : h.out;
+    splitter.feed(data, [&](std::string_view line) { on_line(h, is_stderr, line); });
+    std::string_view partial = splitter.partial();
+    if (partial.find('\r') == std::string_view::npos) return;
+    Clock::time_point now = Clock::now();
+    if (now < h.next_status) return;
+    // The last complete rewrite: what lies between the last two '\r'.
+    partial = partial.substr(0, partial.rfind('\r'));
+    std::string_view status = after_carriage_return(partial);
+    if (status.empty()) return;
+    h.next_status = now + std::chrono::milliseconds(250);
+    std::string masked = m_secrets.empty() ? std::string(status) : m_secrets.mask(status);
+    m_observer.on_status(h.index, masked);
 }
 
 void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
@@ -288,7 +322,7 @@ void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
             return;
         }
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line = after_carriage_return(line); // a progress bar's last state, or CRLF's line
     std::string masked;
     if (!m_secrets.empty()) {
         masked = m_secrets.mask(line);
@@ -344,6 +378,23 @@ void Executor::end_task(HostRun& h) {
         stage = m_stage->name;
         message = "stopped";
     }
+    if (state == HostState::failed && stage == "exec" && !m_cancelling &&
+        h.task_attempts < m_stage->retries) {
+        // A command that may fail for a while (a download): again on the same session.
+        ++h.task_attempts;
+        auto delay = retry_delay(h.task_attempts);
+        m_observer.on_warning(fmt::format(
+            "{}: {} failed (exit {}); attempt {} of {} in {} s", h.outcome.host, m_stage->name,
+            *step.exit_code, h.task_attempts + 1, m_stage->retries + 1, delay.count()));
+        h.channel.reset();
+        --m_active;
+        h.mode = HostRun::Mode::waiting;
+        h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = k_never;
+        h.retry_at = now + delay;
+        m_queue.push_back(h.task);
+        rearm(h);
+        return;
+    }
     step.status = state == HostState::done     ? (h.skipped ? StepStatus::skipped : StepStatus::ok)
                   : state == HostState::failed ? StepStatus::failed
                                                : StepStatus::cancelled;
@@ -368,13 +419,12 @@ void Executor::connection_failed(HostRun& h) {
     ssh::Failure failure = h.connection->failure();
     h.connection.reset();
     if (failure.retryable && h.outcome.attempts <= m_options.retries && !m_cancelling) {
-        // Backoff 1, 2, 4 ... 30 s, so a host rebooting or an sshd at MaxStartups recovers.
-        int delay = std::min(30, 1 << std::min(h.outcome.attempts - 1, 5));
+        auto delay = retry_delay(h.outcome.attempts);
         m_observer.on_warning(fmt::format("{}: {} failed ({}); retrying in {} s", h.outcome.host,
-                                          failure.stage, failure.message, delay));
+                                          failure.stage, failure.message, delay.count()));
         --m_active;
         h.mode = HostRun::Mode::waiting;
-        h.retry_at = Clock::now() + std::chrono::seconds(delay);
+        h.retry_at = Clock::now() + delay;
         m_queue.push_back(h.task);
         rearm(h);
         return;
@@ -553,12 +603,27 @@ void Executor::report_progress() {
     m_observer.on_progress(p);
 }
 
+// After a stage every host had to pass: the hosts still waiting for the next stages are
+// told which hosts failed, and nothing more runs.
+void Executor::stop_after_stage(const plan::Stage& stage) {
+    std::vector<std::string> names;
+    for (std::size_t i : m_stage_failures)
+        names.push_back(m_hosts[i].outcome.host);
+    m_cancelling = true;
+    std::string why =
+        fmt::format("not started: {} failed on {}", stage.name, config::fold_host_list(names));
+    for (auto& h : m_hosts)
+        if (h.mode != HostRun::Mode::finished) finish(h, HostState::cancelled, "", why);
+}
+
 void Executor::run_stage(const plan::Stage& stage) {
     m_stage = &stage;
+    m_stage_failures.clear();
     for (const auto& task : stage.tasks) {
         HostRun& h = m_hosts[task.host];
         if (h.mode == HostRun::Mode::finished) continue;
         h.task = &task;
+        h.task_attempts = 0;
         m_queue.push_back(&task);
     }
     std::vector<pollfd> fds;
@@ -639,6 +704,8 @@ report::RunSummary Executor::run() {
     for (const auto& stage : m_plan.stages) {
         if (m_cancelling || m_aborted) break;
         run_stage(stage);
+        if (stage.all_must_pass && !m_stage_failures.empty() && !m_cancelling && !m_aborted)
+            stop_after_stage(stage);
     }
     for (auto& h : m_hosts) {
         if (h.mode == HostRun::Mode::finished) continue;
@@ -655,6 +722,9 @@ report::RunSummary Executor::run() {
     summary.job_id = m_plan.job_id;
     summary.interrupted = m_interrupted;
     summary.duration_s = seconds_between(began, Clock::now());
+    summary.first_failure = m_first_failure;
+    for (const auto& stage : m_plan.stages)
+        summary.stages.push_back(stage.name);
     for (auto& h : m_hosts)
         summary.hosts.push_back(std::move(h.outcome));
     return summary;

@@ -2,6 +2,7 @@
 
 #include "clusterctl/config/host_list.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -93,14 +94,22 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
     constexpr std::size_t k_detailed = 8;
     std::size_t failed = 0;
     std::vector<std::string> more;
-    for (const auto& h : summary.hosts) {
-        if (h.state != HostState::failed) continue;
+    // The host that failed first leads: under fail-fast the others only followed it.
+    std::vector<const HostOutcome*> failures;
+    if (summary.first_failure && *summary.first_failure < summary.hosts.size())
+        failures.push_back(&summary.hosts[*summary.first_failure]);
+    for (const auto& h : summary.hosts)
+        if (h.state == HostState::failed && (failures.empty() || &h != failures.front()))
+            failures.push_back(&h);
+    for (const HostOutcome* h : failures) {
         if (failed++ >= k_detailed) {
-            more.push_back(h.host);
+            more.push_back(h->host);
             continue;
         }
-        text += fmt::format("  {} {}\n", paint(h.host, "1", color), describe(h));
-        for (const auto& line : h.last_lines)
+        bool first = failures.size() > 1 && h == failures.front() && summary.first_failure;
+        text += fmt::format("  {} {}{}\n", paint(h->host, "1", color), describe(*h),
+                            first ? " (first to fail)" : "");
+        for (const auto& line : h->last_lines)
             text += fmt::format("    | {}\n", line);
     }
     if (!more.empty())
@@ -114,6 +123,72 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
                             why.empty() ? "" : ": ", why);
     if (!summary.log_dir.empty()) text += fmt::format("  logs: {}\n", summary.log_dir);
     return text;
+}
+
+std::string render_step_table(const RunSummary& summary, bool color) {
+    if (summary.stages.empty()) return {};
+    // Each host's row, then hosts with the same row folded into one host list.
+    std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> rows;
+    for (const auto& h : summary.hosts) {
+        std::vector<std::string> cells;
+        for (const auto& stage : summary.stages) {
+            auto it = std::find_if(h.steps.begin(), h.steps.end(),
+                                   [&](const StepResult& s) { return s.name == stage; });
+            if (it == h.steps.end())
+                cells.emplace_back("-");
+            else if (it->status == StepStatus::failed && it->exit_code)
+                cells.push_back(fmt::format("exit {}", *it->exit_code));
+            else
+                cells.emplace_back(to_string(it->status));
+        }
+        if (h.state == HostState::failed &&
+            (h.steps.empty() || h.steps.back().status != StepStatus::failed)) {
+            // It failed outside a step (connect, auth, lost): say so where it stopped.
+            auto dash = std::find(cells.begin(), cells.end(), "-");
+            if (dash != cells.end()) *dash = h.stage;
+        }
+        auto same = std::find_if(rows.begin(), rows.end(),
+                                 [&](const auto& row) { return row.first == cells; });
+        if (same == rows.end())
+            rows.push_back({cells, {h.host}});
+        else
+            same->second.push_back(h.host);
+    }
+    std::vector<std::string> first_column{"host"};
+    for (const auto& row : rows)
+        first_column.push_back(config::fold_host_list(row.second));
+    std::vector<std::size_t> width{0};
+    for (const auto& name : first_column)
+        width[0] = std::max(width[0], name.size());
+    for (std::size_t c = 0; c < summary.stages.size(); ++c) {
+        std::size_t w = summary.stages[c].size();
+        for (const auto& row : rows)
+            w = std::max(w, row.first[c].size());
+        width.push_back(w);
+    }
+    auto cell = [&](const std::string& text, std::size_t w, bool last) {
+        const char* code = text == "ok"        ? "32"
+                           : text == "skipped" ? "36"
+                           : text == "-"       ? "2"
+                                               : "31";
+        std::string padded = last ? text : text + std::string(w - text.size(), ' ');
+        return color && text != "host" ? paint(padded, code, true) : padded;
+    };
+    std::string out = "  " + first_column[0] + std::string(width[0] - 4, ' ');
+    for (std::size_t c = 0; c < summary.stages.size(); ++c)
+        out += "  " + (c + 1 == summary.stages.size()
+                           ? summary.stages[c]
+                           : summary.stages[c] +
+                                 std::string(width[c + 1] - summary.stages[c].size(), ' '));
+    out += "\n";
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        const std::string& name = first_column[r + 1];
+        out += "  " + name + std::string(width[0] - name.size(), ' ');
+        for (std::size_t c = 0; c < rows[r].first.size(); ++c)
+            out += "  " + cell(rows[r].first[c], width[c + 1], c + 1 == rows[r].first.size());
+        out += "\n";
+    }
+    return out;
 }
 
 nlohmann::json summary_json(const RunSummary& summary) {
@@ -149,6 +224,9 @@ nlohmann::json summary_json(const RunSummary& summary) {
             {"duration_s", summary.duration_s},
             {"counts", counts},
             {"log_dir", summary.log_dir},
+            {"first_failure", summary.first_failure
+                                  ? nlohmann::json(summary.hosts[*summary.first_failure].host)
+                                  : nlohmann::json()},
             {"hosts", std::move(hosts)}};
 }
 

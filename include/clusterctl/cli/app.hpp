@@ -14,6 +14,7 @@ namespace clusterctl::cli {
 struct Terminal {
     bool out = false;
     bool err = false;
+    std::size_t columns = 80; // of stderr's terminal
 };
 
 // `args` is argv as given, the program name first. Returns the exit code.

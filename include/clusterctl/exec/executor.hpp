@@ -34,6 +34,9 @@ class RunObserver {
 public:
     virtual ~RunObserver() = default;
     virtual void on_line(std::size_t host, bool is_stderr, std::string_view line) = 0;
+    // A line being rewritten in place with '\r' (a progress bar): its latest state, at
+    // most a few times a second per host. The line itself comes to on_line at its '\n'.
+    virtual void on_status(std::size_t /*host*/, std::string_view /*text*/) {}
     virtual void on_step_end(std::size_t /*host*/, const report::StepResult& /*step*/) {}
     virtual void on_host_end(std::size_t /*host*/, const report::HostOutcome& /*outcome*/) {}
     virtual void on_progress(const Progress& /*progress*/) {}

@@ -41,6 +41,7 @@ public:
     }
 
     bool empty() const { return m_partial.empty(); }
+    std::string_view partial() const { return m_partial; }
 
 private:
     std::size_t m_max_line;

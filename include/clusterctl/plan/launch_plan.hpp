@@ -35,7 +35,9 @@ struct Stage {
     std::string name;
     StageKind kind = StageKind::run;
     std::vector<Task> tasks;
-    int retries = 0; // attempts after a failed one, with backoff (download)
+    int retries = 0;            // attempts after a failed command, with backoff (download)
+    bool fail_fast = false;     // the first host failing here stops every host (train)
+    bool all_must_pass = false; // a failure on any host keeps every host from what follows
 };
 
 struct LaunchPlan {

@@ -55,6 +55,8 @@ struct RunSummary {
     std::vector<HostOutcome> hosts;
     bool interrupted = false;
     double duration_s = 0;
+    std::optional<std::size_t> first_failure; // index into hosts: the first host to fail
+    std::vector<std::string> stages;          // the plan's stage names, in order
 };
 
 } // namespace clusterctl::report

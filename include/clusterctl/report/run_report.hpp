@@ -17,6 +17,10 @@ ExitCode exit_code_of(const RunSummary& summary);
 // lines. `color` only on a terminal.
 std::string render_summary_text(const RunSummary& summary, bool color);
 
+// Setup's host x step table: one row per group of hosts whose steps ended alike
+// ("node-[001-007]  ok  skipped  ok"), a column per stage ("-": not run there).
+std::string render_step_table(const RunSummary& summary, bool color);
+
 nlohmann::json summary_json(const RunSummary& summary);
 
 } // namespace clusterctl::report
