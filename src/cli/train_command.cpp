@@ -14,7 +14,14 @@ void set_train_command(CLI::App& app, CommandTable& table) {
                 "  clusterctl train --dry-run     # the torchrun line of every node\n"
                 "  clusterctl -c llama-405b.yaml train\n"
                 "  clusterctl train --detach && clusterctl logs -f");
-    table[sub] = [](Context& ctx) { return run_planned(ctx, plan::plan_train); };
+    table[sub] = [detach, no_check](Context& ctx) {
+        return run_planned(ctx, [&](const plan::PlanInputs& in) {
+            plan::PlanInputs train = in;
+            train.preflight = !*no_check;
+            train.detach = *detach;
+            return plan::plan_train(train);
+        });
+    };
 }
 
 } // namespace clusterctl::cli

@@ -97,7 +97,7 @@ private:
         if (auto s = m_yaml.check_keys(node, "cluster",
                                        {"hostfile", "hosts", "user", "port", "identity_file",
                                         "ssh_config", "jump", "fanout", "connect_timeout",
-                                        "command_timeout", "known_hosts"});
+                                        "command_timeout", "known_hosts", "shared_dir"});
             !s)
             return s;
         auto& c = m_config.cluster;
@@ -145,6 +145,10 @@ private:
             CLUSTERCTL_TRY(v, path_value(n, "cluster.ssh_config"));
             c.ssh_config = util::resolve_path(m_config.dir, *v);
             c.ssh_config_at = m_yaml.at(n);
+        }
+        if (const auto& n = node["shared_dir"]) {
+            CLUSTERCTL_TRY(v, path_value(n, "cluster.shared_dir"));
+            c.shared_dir = *v;
         }
         if (const auto& n = node["jump"]) {
             CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.jump"));
@@ -386,7 +390,7 @@ private:
         if (auto s = m_yaml.check_keys(node, "train",
                                        {"workdir", "torchrun", "nproc_per_node", "nnodes", "rdzv",
                                         "module", "script", "args", "torchrun_args", "max_restarts",
-                                        "templates"});
+                                        "templates", "device"});
             !s)
             return s;
         TrainSettings t;
@@ -394,6 +398,14 @@ private:
         if (node["workdir"]) {
             CLUSTERCTL_TRY(v, path_value(node["workdir"], "train.workdir"));
             t.workdir = *v;
+        }
+        if (const auto& n = node["device"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(n, "train.device"));
+            if (*v != "gpu" && *v != "cpu")
+                return fail(error_at(m_yaml.at(n),
+                                     fmt::format("train.device must be gpu or cpu, not '{}'", *v),
+                                     "gpu: check nvidia-smi against nproc_per_node; cpu: no GPUs"));
+            t.gpus = *v == "gpu";
         }
         if (node["torchrun"]) {
             CLUSTERCTL_TRY(v, path_value(node["torchrun"], "train.torchrun"));

@@ -247,7 +247,8 @@ void Executor::begin_task(HostRun& h) {
             finish(h, HostState::failed, "push", items.error().message);
             return;
         }
-        h.upload = std::make_unique<ssh::SftpUpload>(h.connection->session(), std::move(*items));
+        h.upload = std::make_unique<ssh::SftpUpload>(h.connection->session(), std::move(*items),
+                                                     h.outcome.host);
     } else {
         std::string script = plan::render_script(h.task->command, [&](std::string_view name) {
             const std::string* value = m_secrets.find(name);

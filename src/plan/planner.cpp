@@ -1,6 +1,7 @@
 #include "clusterctl/plan/planner.hpp"
 
 #include "clusterctl/config/host_list.hpp"
+#include "clusterctl/plan/preflight.hpp"
 #include "clusterctl/plan/torchrun.hpp"
 #include "clusterctl/util/shell_quote.hpp"
 
@@ -159,19 +160,10 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
 
 util::Result<LaunchPlan> plan_check(const PlanInputs& in) {
     LaunchPlan plan = empty_plan(in, "check");
-    RemoteCommand command = base_command(in.config);
-    std::string body = "echo \"host $(hostname)\"\n";
-    if (in.config && in.config->train) {
-        const auto& t = *in.config->train;
-        body += fmt::format("command -v {} >/dev/null || {{ echo 'torchrun not found: {}' >&2; "
-                            "exit 1; }}\n",
-                            util::shell_quote(t.torchrun), t.torchrun);
-        if (t.workdir)
-            body += fmt::format("[ -d {} ] || {{ echo 'workdir missing: {}' >&2; exit 1; }}\n",
-                                util::shell_quote(*t.workdir), *t.workdir);
-    }
-    command.body = body;
-    plan.stages.push_back(stage_on_all(plan, "check", command));
+    const config::TrainingConfig* config = in.config;
+    if (config && config->train && config->train->nnodes)
+        plan.hosts.resize(std::min<std::size_t>(plan.hosts.size(), *config->train->nnodes));
+    plan.stages = preflight_stages(plan, config);
     return plan;
 }
 
@@ -191,9 +183,11 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
                              "lower nnodes or add hosts"));
     plan.hosts.resize(nnodes);
     plan.notes.push_back(rank_map_note(plan, train, nnodes));
+    if (in.preflight) plan.stages = preflight_stages(plan, *config);
 
     if (!train.templates.empty()) {
         Stage ship{"templates", StageKind::push, {}, 0};
+        ship.all_must_pass = true;
         std::vector<FileTransfer> files;
         for (const auto& t : train.templates)
             files.push_back({"", t.rendered, remote_path(train, t.dst), 0644, false});
@@ -211,6 +205,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     node.rdzv_endpoint = rendezvous_endpoint(train, first);
     node.rdzv_id = train.rdzv.id.value_or(in.job_id);
     Stage launch{"launch", StageKind::run, {}, 0};
+    launch.fail_fast = true; // one node's torchrun failing leaves the others hanging
     for (std::size_t i = 0; i < nnodes; ++i) {
         node.node_rank = static_cast<int>(i);
         RemoteCommand command = base_command(*config);

@@ -11,8 +11,8 @@ namespace {
 constexpr std::size_t k_chunk = 1024 * 1024;
 }
 
-SftpUpload::SftpUpload(LIBSSH2_SESSION* session, std::vector<UploadItem> items)
-    : m_session(session), m_items(std::move(items)) {}
+SftpUpload::SftpUpload(LIBSSH2_SESSION* session, std::vector<UploadItem> items, std::string tag)
+    : m_session(session), m_items(std::move(items)), m_tag(std::move(tag)) {}
 
 SftpUpload::~SftpUpload() {
     if (m_local_fd >= 0) ::close(m_local_fd);
@@ -20,7 +20,8 @@ SftpUpload::~SftpUpload() {
 }
 
 std::string SftpUpload::temp_path() const {
-    return m_items[m_index].remote_path + ".clusterctl-partial";
+    // Tagged with the host: nodes on a shared filesystem write the same path at once.
+    return m_items[m_index].remote_path + ".clusterctl-partial." + m_tag;
 }
 
 void SftpUpload::fail(const std::string& what) {
@@ -169,7 +170,14 @@ void SftpUpload::advance() {
             std::string temp = temp_path();
             int rc = libssh2_sftp_rename(m_sftp, temp.c_str(), item->remote_path.c_str());
             if (rc == LIBSSH2_ERROR_EAGAIN) return;
+            if (rc != 0 && ++m_rename_tries < 5) {
+                // Another node of a shared filesystem put the file there between our
+                // unlink and rename: same content, replace it again.
+                m_step = Step::unlink;
+                break;
+            }
             if (rc != 0) return fail(fmt::format("renaming {} to {}", temp, item->remote_path));
+            m_rename_tries = 0;
             ++m_index;
             m_step = Step::next;
             break;

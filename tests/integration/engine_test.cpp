@@ -646,7 +646,7 @@ TEST(Push, FiftyMegabytesToSixteenHostsOfTheirOwn) {
         struct stat st {};
         ::stat(copy.c_str(), &st);
         EXPECT_EQ(st.st_mode & 07777, 0640u) << copy;
-        EXPECT_FALSE(std::filesystem::exists(copy + ".clusterctl-partial"));
+        EXPECT_FALSE(std::filesystem::exists(copy + ".clusterctl-partial." + name));
     }
 }
 

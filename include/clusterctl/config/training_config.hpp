@@ -43,6 +43,7 @@ struct ClusterSettings {
     std::optional<int> connect_timeout;
     std::optional<int> command_timeout;
     std::optional<KnownHostsPolicy> known_hosts;
+    std::optional<std::string> shared_dir; // a remote path every node must see the same
 };
 
 struct SecretSpec {
@@ -91,6 +92,7 @@ struct RendezvousSettings {
 struct TrainSettings {
     std::optional<std::string> workdir;
     std::string torchrun = "torchrun";
+    bool gpus = true; // device: gpu (check nvidia-smi) or cpu
     std::optional<int> nproc_per_node; // nullopt: auto (GPUs on the node)
     std::optional<int> nnodes;         // default: every host
     util::SourceLocation nnodes_at;

@@ -16,6 +16,8 @@ struct PlanInputs {
     const config::TrainingConfig* config = nullptr; // null: hosts from -w/--hostfile only
     std::string job_id;
     util::SourceLocation command_at{util::k_command_line_file, 1, 1};
+    bool preflight = true; // train: run the pre-flight check first (--no-check: false)
+    bool detach = false;   // train: start the job so it outlives clusterctl
 };
 
 // `command` is run by the remote shell as typed, as ssh and pdsh do with their arguments.

@@ -23,7 +23,8 @@ struct UploadItem {
 
 class SftpUpload {
 public:
-    SftpUpload(LIBSSH2_SESSION* session, std::vector<UploadItem> items);
+    // `tag` (the host's name) makes the temporary name: PATH.clusterctl-partial.TAG.
+    SftpUpload(LIBSSH2_SESSION* session, std::vector<UploadItem> items, std::string tag);
     ~SftpUpload();
     SftpUpload(const SftpUpload&) = delete;
     SftpUpload& operator=(const SftpUpload&) = delete;
@@ -60,6 +61,8 @@ private:
     std::vector<UploadItem> m_items;
     std::size_t m_index = 0;
     Step m_step = Step::init;
+    std::string m_tag;
+    int m_rename_tries = 0;
     int m_local_fd = -1;
     std::string m_buffer;
     std::size_t m_buffer_used = 0, m_buffer_sent = 0, m_content_offset = 0;
