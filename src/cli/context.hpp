@@ -44,7 +44,8 @@ struct Context {
     std::ostream& err;
     Terminal terminal;
     bool config_given = false;
-    bool fail_fast = false; // set by the commands that take --fail-fast
+    bool fail_fast = false;     // set by the commands that take --fail-fast
+    bool secrets_needed = true; // false: status, logs, stop (they mask what they can)
 };
 
 using CommandAction = std::function<int(Context&)>;

@@ -85,7 +85,7 @@ util::Result<Inputs> load_inputs(const Context& ctx) {
     if (!inventory) return fail(inventory.error());
     inputs.inventory = std::move(*inventory);
     if (inputs.config) {
-        auto secrets = config::load_secrets(inputs.config->secrets, ctx.env);
+        auto secrets = config::load_secrets(inputs.config->secrets, ctx.env, ctx.secrets_needed);
         if (!secrets) return fail(secrets.error());
         inputs.secrets = std::move(*secrets);
     }

@@ -16,7 +16,8 @@ bool use_color(const Context& ctx, bool tty) {
     return tty && !ctx.env.get("NO_COLOR") && ctx.env.get("TERM").value_or("") != "dumb";
 }
 
-int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan) {
+int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan,
+                 const AfterRun& after) {
     std::vector<std::string> names;
     for (const auto& h : plan.hosts)
         names.push_back(h.name);
@@ -64,12 +65,12 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
         ctx.err << "clusterctl: steps per host\n" << report::render_step_table(summary, color);
     if (!ctx.options.quiet || code != report::ExitCode::success)
         ctx.err << report::render_summary_text(summary, color) << std::flush;
-    return report::to_int(code);
+    return after ? after(plan, summary, report::to_int(code)) : report::to_int(code);
 }
 
 } // namespace
 
-int run_planned(Context& ctx, const Planner& planner) {
+int run_planned(Context& ctx, const Planner& planner, const AfterRun& after) {
     auto inputs = load_inputs(ctx);
     if (!inputs) return report_error(ctx, inputs.error());
     plan::PlanInputs in{inputs->inventory, inputs->config_ptr(),
@@ -82,7 +83,7 @@ int run_planned(Context& ctx, const Planner& planner) {
                                      : output::render_dry_run_text(*plan, inputs->secrets));
         return report::to_int(report::ExitCode::success);
     }
-    return execute_plan(ctx, *inputs, *plan);
+    return execute_plan(ctx, *inputs, *plan, after);
 }
 
 } // namespace clusterctl::cli

@@ -2,6 +2,7 @@
 // The path every planning subcommand takes: load inputs, build the plan, then print it
 // (--dry-run) or hand it to the executor. Private to cli/.
 
+#include "clusterctl/report/host_outcome.hpp"
 #include "context.hpp"
 #include "inputs.hpp"
 
@@ -11,7 +12,11 @@
 namespace clusterctl::cli {
 
 using Planner = std::function<util::Result<plan::LaunchPlan>(const plan::PlanInputs&)>;
+// After a run (not a dry run), with what was run and how it went: `train --detach` keeps
+// its job's record here. Returns the exit code.
+using AfterRun =
+    std::function<int(const plan::LaunchPlan&, const report::RunSummary&, int exit_code)>;
 
-int run_planned(Context& ctx, const Planner& planner);
+int run_planned(Context& ctx, const Planner& planner, const AfterRun& after = {});
 
 } // namespace clusterctl::cli

@@ -1,26 +1,100 @@
 #include "clusterctl/plan/planner.hpp"
+#include "clusterctl/report/job_record.hpp"
+#include "clusterctl/util/text_file.hpp"
 #include "plan_runner.hpp"
 
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fmt/format.h>
+
 namespace clusterctl::cli {
+namespace {
+
+std::string absolute(const std::string& path) {
+    if (path.empty()) return path;
+    std::error_code ec;
+    auto p = std::filesystem::absolute(path, ec);
+    return ec ? path : p.lexically_normal().string();
+}
+
+std::string utc_now() {
+    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+// After `train --detach`: the job's record, so status, logs and stop find it from anywhere;
+// its id alone on stdout (job=$(clusterctl train --detach)), what to do next on stderr.
+int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::RunSummary& summary,
+                      int code) {
+    report::JobRecord record;
+    record.job_id = plan.job_id;
+    record.started = utc_now();
+    if (util::file_exists(ctx.options.config_path))
+        record.config = absolute(ctx.options.config_path);
+    record.hostfile = absolute(ctx.options.hostfile);
+    record.hosts = ctx.options.hosts;
+    record.exclude = ctx.options.exclude;
+    record.ssh_config = absolute(util::expand_tilde(ctx.options.ssh_config, ctx.env));
+    for (const auto& h : plan.hosts)
+        record.nodes.push_back(h.name);
+    bool started = std::any_of(summary.hosts.begin(), summary.hosts.end(), [](const auto& h) {
+        return !h.steps.empty() && h.steps.back().name == "launch" &&
+               h.steps.back().status == report::StepStatus::ok;
+    });
+    if (!started) return code; // nothing runs anywhere: nothing to come back to
+    std::string dir = report::job_record_dir(ctx.env.home());
+    if (std::string error = report::write_job_record(dir, record); !error.empty()) {
+        ctx.err << "clusterctl: warning: " << error << "; status, logs and stop need -c and "
+                << "the job id\n";
+    }
+    if (!ctx.options.json) ctx.out << plan.job_id << "\n" << std::flush;
+    if (!ctx.options.quiet)
+        ctx.err << fmt::format("clusterctl: job {} runs detached on {} nodes:\n"
+                               "  clusterctl status {}\n  clusterctl logs -f {}\n"
+                               "  clusterctl stop {}\n",
+                               plan.job_id, plan.hosts.size(), plan.job_id, plan.job_id,
+                               plan.job_id);
+    if (code != 0)
+        ctx.err << fmt::format("clusterctl: some nodes did not start: clusterctl stop {} ends "
+                               "the others\n",
+                               plan.job_id);
+    return code;
+}
+
+} // namespace
 
 void set_train_command(CLI::App& app, CommandTable& table) {
     auto* sub = app.add_subcommand("train", "Launch torchrun on every node: distinct node ranks, "
                                             "one rendezvous");
     auto detach = std::make_shared<bool>(false);
     auto no_check = std::make_shared<bool>(false);
-    sub->add_flag("--detach", *detach, "Start the job and return; see status, logs, stop");
+    sub->add_flag("--detach", *detach,
+                  "Start the job so it outlives clusterctl and its connections, print its id "
+                  "and return; see status, logs, stop");
     sub->add_flag("--no-check", *no_check, "Skip the pre-flight check");
     sub->footer("Examples:\n"
                 "  clusterctl train --dry-run     # the torchrun line of every node\n"
                 "  clusterctl -c llama-405b.yaml train\n"
                 "  clusterctl train --detach && clusterctl logs -f");
     table[sub] = [detach, no_check](Context& ctx) {
-        return run_planned(ctx, [&](const plan::PlanInputs& in) {
-            plan::PlanInputs train = in;
-            train.preflight = !*no_check;
-            train.detach = *detach;
-            return plan::plan_train(train);
-        });
+        AfterRun after;
+        if (*detach)
+            after = [&ctx](const plan::LaunchPlan& plan, const report::RunSummary& summary,
+                           int code) { return keep_detached_job(ctx, plan, summary, code); };
+        return run_planned(
+            ctx,
+            [&](const plan::PlanInputs& in) {
+                plan::PlanInputs train = in;
+                train.preflight = !*no_check;
+                train.detach = *detach;
+                return plan::plan_train(train);
+            },
+            after);
     };
 }
 

@@ -38,12 +38,13 @@ std::string SecretStore::mask(std::string_view text) const {
 }
 
 util::Result<SecretStore> load_secrets(const std::vector<SecretSpec>& secrets,
-                                       const util::Environment& env) {
+                                       const util::Environment& env, bool required) {
     SecretStore store;
     for (const auto& s : secrets) {
         std::string value;
         if (s.source == SecretSpec::Source::env) {
             auto v = env.get(s.reference);
+            if (!v && !required) continue;
             if (!v)
                 return fail(
                     error_at(s.where,
@@ -53,11 +54,13 @@ util::Result<SecretStore> load_secrets(const std::vector<SecretSpec>& secrets,
             value = *v;
         } else {
             auto text = util::read_text_file(s.reference, "secret file for " + s.name, s.where);
+            if (!text && !required) continue;
             if (!text) return fail(text.error());
             value = std::move(*text);
             while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
                 value.pop_back();
         }
+        if (value.empty() && !required) continue;
         if (value.empty())
             return fail(error_at(s.where, fmt::format("secret {} is empty", s.name),
                                  "give it a value, or remove it from secrets:"));

@@ -303,10 +303,13 @@ private:
             }
             if (item["tool"]) {
                 CLUSTERCTL_TRY(v, m_yaml.string(item["tool"], what + ".tool"));
-                if (*v != "hf" && *v != "huggingface-cli")
+                // A path is fine (a venv's hf): both take the same arguments.
+                std::string_view name = *v;
+                name.remove_prefix(std::min(name.size(), name.rfind('/') + 1));
+                if (name != "hf" && name != "huggingface-cli")
                     return fail(error_at(m_yaml.at(item["tool"]),
-                                         fmt::format("{}.tool must be hf or huggingface-cli, got "
-                                                     "'{}'",
+                                         fmt::format("{}.tool must be hf or huggingface-cli "
+                                                     "(or a path to one), got '{}'",
                                                      what, *v)));
                 d.tool = *v;
             }

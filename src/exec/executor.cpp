@@ -98,7 +98,8 @@ struct HostRun {
     std::unique_ptr<ssh::ExecChannel> channel;
     std::unique_ptr<ssh::SftpUpload> upload;
     bool timed_out = false, cancelled = false, skipped = false;
-    int task_attempts = 0; // of the current stage's command, for Stage::retries
+    std::optional<int> reported_exit; // the command said it failed (Stage::failure_line)
+    int task_attempts = 0;            // of the current stage's command, for Stage::retries
 
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
@@ -139,6 +140,7 @@ private:
     void step(HostRun& h);
     void on_data(HostRun& h, ssh::Stream stream, std::string_view data);
     void on_line(HostRun& h, bool is_stderr, std::string_view line);
+    void on_reported_failure(HostRun& h);
     void end_task(HostRun& h);
     void connection_failed(HostRun& h);
     void on_deadline(HostRun& h, Clock::time_point now);
@@ -232,6 +234,8 @@ void Executor::start(HostRun& h) {
 void Executor::begin_task(HostRun& h) {
     h.task_started = Clock::now();
     h.timed_out = h.skipped = false;
+    h.reported_exit.reset();
+    h.last_lines.clear(); // the summary shows the failing step's lines
     h.task_deadline = m_options.command_timeout_s > 0
                           ? h.task_started + std::chrono::seconds(m_options.command_timeout_s)
                           : k_never;
@@ -289,6 +293,7 @@ void Executor::step(HostRun& h) {
     if (h.mode != HostRun::Mode::running) return;
     if (h.channel) {
         h.channel->advance([&](ssh::Stream s, std::string_view data) { on_data(h, s, data); });
+        if (h.reported_exit && !h.cancelled) return on_reported_failure(h);
         if (!h.channel->done()) return rearm(h);
     } else if (h.upload) {
         h.upload->advance();
@@ -324,14 +329,37 @@ void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
         }
     }
     line = after_carriage_return(line); // a progress bar's last state, or CRLF's line
+    if (!m_stage->failure_line.empty() && !h.reported_exit) {
+        if (auto at = line.find(m_stage->failure_line); at != std::string_view::npos) {
+            int code =
+                std::atoi(std::string(line.substr(at + m_stage->failure_line.size(), 4)).c_str());
+            h.reported_exit = code != 0 ? code : 1;
+        }
+    }
     std::string masked;
     if (!m_secrets.empty()) {
         masked = m_secrets.mask(line);
         line = masked;
     }
-    if (h.last_lines.size() == k_last_lines) h.last_lines.pop_front();
-    h.last_lines.emplace_back(line);
+    // After a reported failure the lines are its teardown's: the summary keeps those before.
+    if (!(h.reported_exit && h.cancelled)) {
+        if (h.last_lines.size() == k_last_lines) h.last_lines.pop_front();
+        h.last_lines.emplace_back(line);
+    }
     m_observer.on_line(h.index, is_stderr, line);
+}
+
+// The command said it failed but has not exited (torchrun waiting at its exit barrier):
+// it counts as failed now, is stopped like a cancelled one, and fail-fast acts at once.
+void Executor::on_reported_failure(HostRun& h) {
+    h.cancelled = true;
+    h.channel->cancel();
+    h.stop_deadline = Clock::now() + stop_window(m_options);
+    if (!m_first_failure) m_first_failure = h.index;
+    if (!m_cancelling && (m_options.fail_fast || m_stage->fail_fast))
+        cancel_all(fmt::format("{} reported a failure (exit {}) in its {}", h.outcome.host,
+                               *h.reported_exit, m_stage->name));
+    if (h.mode == HostRun::Mode::running) step(h);
 }
 
 void Executor::end_task(HostRun& h) {
@@ -374,6 +402,12 @@ void Executor::end_task(HostRun& h) {
         stage = "timeout";
         message = fmt::format("still running after --timeout {} s; its process group was killed",
                               m_options.command_timeout_s);
+    } else if (h.reported_exit) {
+        state = HostState::failed;
+        stage = "exec";
+        step.exit_code = h.outcome.exit_code = *h.reported_exit;
+        h.outcome.signal.clear();
+        message = "stopped after it reported the failure";
     } else if (h.cancelled) {
         state = HostState::cancelled;
         stage = m_stage->name;
@@ -536,7 +570,7 @@ void Executor::cancel_all(const std::string& why) {
     for (auto& h : m_hosts) {
         if (h.mode == HostRun::Mode::connecting) {
             finish(h, HostState::cancelled, "connect", "cancelled while connecting");
-        } else if (h.mode == HostRun::Mode::running) {
+        } else if (h.mode == HostRun::Mode::running && !h.cancelled) {
             h.cancelled = true;
             if (h.channel) {
                 h.channel->cancel();

@@ -1,10 +1,12 @@
 #include "clusterctl/plan/planner.hpp"
 
 #include "clusterctl/config/host_list.hpp"
+#include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/plan/preflight.hpp"
 #include "clusterctl/plan/torchrun.hpp"
 #include "clusterctl/util/shell_quote.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace clusterctl::plan {
@@ -24,7 +26,9 @@ LaunchPlan empty_plan(const PlanInputs& in, std::string action) {
 }
 
 Stage stage_on_all(const LaunchPlan& plan, std::string name, const RemoteCommand& command) {
-    Stage stage{std::move(name), StageKind::run, {}, 0};
+    Stage stage;
+    stage.name = std::move(name);
+    stage.kind = StageKind::run;
     for (std::size_t i = 0; i < plan.hosts.size(); ++i)
         stage.tasks.push_back({i, command, {}});
     return stage;
@@ -34,7 +38,10 @@ util::Result<Stage> stage_on(const LaunchPlan& plan, const config::HostSelector&
                              std::string name, const RemoteCommand& command, int retries) {
     auto targets = config::select_hosts(on, plan.hosts);
     if (!targets) return fail(targets.error());
-    Stage stage{std::move(name), StageKind::run, {}, retries};
+    Stage stage;
+    stage.name = std::move(name);
+    stage.kind = StageKind::run;
+    stage.retries = retries;
     for (std::size_t host : *targets)
         stage.tasks.push_back({host, command, {}});
     return stage;
@@ -81,6 +88,10 @@ std::string rendezvous_endpoint(const config::TrainSettings& train, const config
     return has_port ? e : config::endpoint(e, train.rdzv.port);
 }
 
+bool has_env(const std::vector<config::EnvVar>& env, std::string_view name) {
+    return std::any_of(env.begin(), env.end(), [&](const auto& v) { return v.name == name; });
+}
+
 std::string rank_map_note(const LaunchPlan& plan, const config::TrainSettings& train,
                           std::size_t nnodes) {
     std::string map;
@@ -115,7 +126,9 @@ util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& comm
 
 util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer) {
     LaunchPlan plan = empty_plan(in, "push");
-    Stage stage{"push", StageKind::push, {}, 0};
+    Stage stage;
+    stage.name = "push";
+    stage.kind = StageKind::push;
     for (std::size_t i = 0; i < plan.hosts.size(); ++i)
         stage.tasks.push_back({i, {}, {transfer}});
     plan.stages.push_back(std::move(stage));
@@ -186,7 +199,9 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     if (in.preflight) plan.stages = preflight_stages(plan, *config);
 
     if (!train.templates.empty()) {
-        Stage ship{"templates", StageKind::push, {}, 0};
+        Stage ship;
+        ship.name = "templates";
+        ship.kind = StageKind::push;
         ship.all_must_pass = true;
         std::vector<FileTransfer> files;
         for (const auto& t : train.templates)
@@ -204,8 +219,13 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     node.master_port = train.rdzv.port;
     node.rdzv_endpoint = rendezvous_endpoint(train, first);
     node.rdzv_id = train.rdzv.id.value_or(in.job_id);
-    Stage launch{"launch", StageKind::run, {}, 0};
-    launch.fail_fast = true; // one node's torchrun failing leaves the others hanging
+    Stage launch;
+    launch.name = "launch";
+    launch.kind = StageKind::run;
+    if (!in.detach) {
+        launch.fail_fast = true; // one node's torchrun failing leaves the others hanging
+        launch.failure_line = std::string(k_worker_failed);
+    }
     for (std::size_t i = 0; i < nnodes; ++i) {
         node.node_rank = static_cast<int>(i);
         RemoteCommand command = base_command(*config);
@@ -213,8 +233,14 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
         command.env.push_back({"MASTER_PORT", std::to_string(node.master_port)});
         command.env.push_back({"CLUSTERCTL_JOB_ID", in.job_id});
         command.env.push_back({"CLUSTERCTL_NODE_RANK", std::to_string(i)});
+        // torchrun's --tee copies the ranks' lines through Python's stdout, which a pipe
+        // block-buffers: without this the logs arrive 8 KB at a time, not live.
+        if (!has_env(command.env, "PYTHONUNBUFFERED"))
+            command.env.push_back({"PYTHONUNBUFFERED", "1"});
         command.workdir = train.workdir.value_or("");
-        command.body = "exec " + util::shell_join(torchrun_argv(train, node));
+        auto argv = torchrun_argv(train, node);
+        command.body = in.detach ? detached_launch_body(in.job_id, plan.hosts[i].name, argv)
+                                 : "exec " + util::shell_join(argv);
         launch.tasks.push_back({i, std::move(command), {}});
     }
     plan.stages.push_back(std::move(launch));

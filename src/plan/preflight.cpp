@@ -116,7 +116,9 @@ constexpr std::string_view k_shared_token = ".clusterctl-shared-check";
 
 std::vector<Stage> preflight_stages(const LaunchPlan& plan, const config::TrainingConfig* config) {
     std::vector<Stage> stages;
-    Stage check{"check", StageKind::run, {}, 0};
+    Stage check;
+    check.name = "check";
+    check.kind = StageKind::run;
     check.all_must_pass = true;
     const config::TrainSettings* train = config && config->train ? &*config->train : nullptr;
     const std::optional<std::string>& shared = config ? config->cluster.shared_dir : std::nullopt;
@@ -141,7 +143,9 @@ fi
     }
     stages.push_back(std::move(check));
     if (shared && plan.hosts.size() > 1) {
-        Stage read{"shared filesystem", StageKind::run, {}, 0};
+        Stage read;
+        read.name = "shared filesystem";
+        read.kind = StageKind::run;
         read.all_must_pass = true;
         RemoteCommand command = base_command(config);
         command.body =

@@ -106,7 +106,8 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
             more.push_back(h->host);
             continue;
         }
-        bool first = failures.size() > 1 && h == failures.front() && summary.first_failure;
+        // Named when others failed or were stopped after it.
+        bool first = summary.hosts.size() > 1 && h == failures.front() && summary.first_failure;
         text += fmt::format("  {} {}{}\n", paint(h->host, "1", color), describe(*h),
                             first ? " (first to fail)" : "");
         for (const auto& line : h->last_lines)

@@ -1,8 +1,11 @@
 """A tiny DistributedDataParallel job (gloo, CPU) whose ranks report what a launcher must get
 right: rank, local rank, node rank, world size, and a loss that falls.
 
-TINY_FAIL_NODE_RANK / TINY_FAIL_STEP make one node's ranks exit 1 at a step, to test
-fail-fast teardown. clusterctl ships this file as a template (docs/CONFIG.md, train.templates).
+TINY_FAIL_HOST (a hostname) or TINY_FAIL_NODE_RANK, with TINY_FAIL_STEP, make one node's
+ranks exit 1 at a step, to test fail-fast teardown. gloo tells the other ranks at once that a
+peer is gone; NCCL does not (they hang until its timeout, 30 min by default). With
+TINY_PEER_LOSS=hang the other ranks behave as under NCCL: they wait, and only the launcher
+can end the job. clusterctl ships this file as a template (docs/CONFIG.md, train.templates).
 """
 import argparse
 import os
@@ -30,7 +33,9 @@ def main() -> int:
           f"host {socket.gethostname()}", flush=True)
 
     fail_node = int(os.environ.get("TINY_FAIL_NODE_RANK", "-1"))
+    fail_host = os.environ.get("TINY_FAIL_HOST", "")
     fail_step = int(os.environ.get("TINY_FAIL_STEP", "-1"))
+    failing = node_rank == fail_node or socket.gethostname() == fail_host
 
     torch.manual_seed(0)
     model = DDP(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1)))
@@ -38,14 +43,22 @@ def main() -> int:
     gen = torch.Generator().manual_seed(1234 + rank)
     w_true = torch.randn(16, 1, generator=torch.Generator().manual_seed(7))
     for step in range(1, args.steps + 1):
-        if step == fail_step and node_rank == fail_node:
+        if step == fail_step and failing:
             print(f"rank {rank} failing on purpose at step {step}", flush=True)
             return 1
         x = torch.randn(64, 16, generator=gen)
         y = x @ w_true
         loss = nn.functional.mse_loss(model(x), y)
         opt.zero_grad()
-        loss.backward()
+        try:
+            loss.backward()  # DDP's allreduce: where a lost peer shows
+        except RuntimeError as e:
+            if os.environ.get("TINY_PEER_LOSS") != "hang":
+                raise
+            print(f"rank {rank} lost a peer at step {step} ({e}); waiting, as NCCL would",
+                  flush=True)
+            while True:
+                time.sleep(60)
         opt.step()
         if step == 1 or step % 5 == 0 or step == args.steps:
             print(f"rank {rank} step {step} loss {loss.item():.4f}", flush=True)

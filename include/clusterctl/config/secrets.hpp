@@ -28,8 +28,9 @@ private:
 };
 
 // Reads each secret from its local environment variable or file. A missing variable,
-// an unreadable file or an empty value is an error at the secret's line in the config.
+// an unreadable file or an empty value is an error at the secret's line in the config;
+// with `required` false (commands that only look at a job) such a secret is left out.
 util::Result<SecretStore> load_secrets(const std::vector<SecretSpec>& secrets,
-                                       const util::Environment& env);
+                                       const util::Environment& env, bool required = true);
 
 } // namespace clusterctl::config

@@ -92,7 +92,7 @@ struct RendezvousSettings {
 struct TrainSettings {
     std::optional<std::string> workdir;
     std::string torchrun = "torchrun";
-    bool gpus = true; // device: gpu (check nvidia-smi) or cpu
+    bool gpus = true;                  // device: gpu (check nvidia-smi) or cpu
     std::optional<int> nproc_per_node; // nullopt: auto (GPUs on the node)
     std::optional<int> nnodes;         // default: every host
     util::SourceLocation nnodes_at;

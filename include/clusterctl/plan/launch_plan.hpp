@@ -38,6 +38,10 @@ struct Stage {
     int retries = 0;            // attempts after a failed command, with backoff (download)
     bool fail_fast = false;     // the first host failing here stops every host (train)
     bool all_must_pass = false; // a failure on any host keeps every host from what follows
+    // A line holding this says the host's command has failed before it exits, with the
+    // exit code after it (torchrun: "failed (exitcode: 1) local_rank: 0 ..."; its agent
+    // then waits at an exit barrier for the other nodes, up to minutes). Empty: none.
+    std::string failure_line;
 };
 
 struct LaunchPlan {

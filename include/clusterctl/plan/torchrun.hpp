@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clusterctl::plan {
@@ -19,6 +20,11 @@ struct NodePlacement {
     std::string rdzv_endpoint; // host:port
     std::string rdzv_id;
 };
+
+// What torchrun's agent logs when a worker exits non-zero, followed by the exit code
+// ("failed (exitcode: 1) local_rank: 0 (pid: 4242) of binary: ..."), in torch 1.13 and 2.x
+// alike. After it, torch 1.13's agent waits at its exit barrier for the other nodes.
+inline constexpr std::string_view k_worker_failed = "failed (exitcode: ";
 
 std::vector<std::string> torchrun_argv(const config::TrainSettings& train,
                                        const NodePlacement& node);

@@ -1,0 +1,42 @@
+#pragma once
+// A detached training job: `train --detach` starts torchrun on every node in a session of
+// its own (setsid), so it outlives clusterctl and its SSH connections; `status`, `logs`
+// and `stop` come back to it later. Everything of the job on a node lives in one
+// directory, ~/.clusterctl/jobs/JOB/ on that node:
+//   NODE.pid      the job's process group on NODE (its leader's PID)
+//   NODE.log      torchrun's stdout and stderr
+//   NODE.exit     torchrun's exit code, once it has ended
+//   NODE.stopped  written by `clusterctl stop` before it kills the group
+// NODE is the host's name as clusterctl knows it, so nodes sharing a filesystem (and so
+// this directory) never write the same file.
+
+#include "clusterctl/plan/planner.hpp"
+
+#include <string>
+#include <vector>
+
+namespace clusterctl::plan {
+
+// The node-side body that starts `argv` detached and returns at once.
+std::string detached_launch_body(const std::string& job_id, const std::string& node,
+                                 const std::vector<std::string>& argv);
+
+enum class JobAction {
+    status, // per node: running (pid), exited CODE, stopped, lost; fails unless running or 0
+    logs,   // per node: the log so far (follow: and what comes, until the job ends)
+    stop,   // per node: TERM to the job's process group, KILL after `grace_s`
+};
+
+struct JobQuery {
+    std::string job_id;
+    std::vector<std::string> hosts; // the job's nodes, as recorded at launch
+    JobAction action = JobAction::status;
+    bool follow = false; // logs -f
+    int grace_s = 10;    // stop
+};
+
+// Hosts are the job's, looked up by name in the inventory (an error names one that is
+// no longer there).
+util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& query);
+
+} // namespace clusterctl::plan

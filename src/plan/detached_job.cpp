@@ -1,0 +1,127 @@
+#include "clusterctl/plan/detached_job.hpp"
+
+#include "clusterctl/util/shell_quote.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace clusterctl::plan {
+namespace {
+
+using util::shell_quote;
+
+// Sets d (the job's directory on the node), n (the node's name) and p (the job's process
+// group, empty before launch); alive() says whether anything of the group still runs.
+std::string job_prelude(const std::string& job_id, const std::string& node) {
+    return fmt::format(R"SH(d="$HOME/.clusterctl/jobs/"{id}
+n={node}
+p=$(cat -- "$d/$n.pid" 2>/dev/null)
+alive() {{ [ -n "$p" ] && kill -0 -- "-$p" 2>/dev/null; }}
+)SH",
+                       fmt::arg("id", shell_quote(job_id)), fmt::arg("node", shell_quote(node)));
+}
+
+std::string status_body() {
+    return R"SH(if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
+if [ -s "$d/$n.exit" ]; then
+  c=$(cat -- "$d/$n.exit")
+  if [ -e "$d/$n.stopped" ]; then echo "stopped (exit $c)"; exit 0; fi
+  echo "exited $c"
+  exit "$(( c == 0 ? 0 : 1 ))"
+elif alive; then
+  echo "running (pid $p, log $d/$n.log)"
+elif [ -e "$d/$n.stopped" ]; then
+  echo "stopped"
+else
+  echo "lost: pid $p is gone and left no exit code (the node rebooted, or it was killed)"
+  exit 1
+fi
+)SH";
+}
+
+std::string logs_body(bool follow) {
+    std::string s = R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
+)SH";
+    // tail --pid ends when the job's leader does; until then it follows the file.
+    s += follow ? R"SH(if alive; then exec tail -n +1 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; fi
+exec cat -- "$d/$n.log"
+)SH"
+                : "exec cat -- \"$d/$n.log\"\n";
+    return s;
+}
+
+std::string stop_body(int grace_s) {
+    return fmt::format(R"SH(if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
+if ! alive; then
+  if [ -s "$d/$n.exit" ]; then echo "not running (exited $(cat -- "$d/$n.exit"))"; else echo "not running"; fi
+  exit 0
+fi
+: >"$d/$n.stopped"
+kill -TERM -- "-$p" 2>/dev/null
+i=0
+while alive && [ "$i" -lt {ticks} ]; do sleep 0.1; i=$((i + 1)); done
+if alive; then
+  kill -KILL -- "-$p" 2>/dev/null
+  echo "killed (still running {grace} s after TERM)"
+else
+  echo "stopped"
+fi
+)SH",
+                       fmt::arg("ticks", grace_s * 10), fmt::arg("grace", grace_s));
+}
+
+} // namespace
+
+std::string detached_launch_body(const std::string& job_id, const std::string& node,
+                                 const std::vector<std::string>& argv) {
+    // bash traps TERM with a no-op so that it outlives torchrun and records its exit code
+    // (a trap, unlike an ignored signal, is not inherited by torchrun). $0 of that bash
+    // is the exit file.
+    return job_prelude(job_id, node) + fmt::format(R"SH(mkdir -p -- "$d" || exit 1
+rm -f -- "$d/$n.exit" "$d/$n.stopped"
+setsid bash -c 'trap : TERM INT HUP; "$@"; echo "$?" >"$0"' "$d/$n.exit" {argv} </dev/null >"$d/$n.log" 2>&1 &
+echo "$!" >"$d/$n.pid"
+echo "started: pid $!, log $d/$n.log"
+)SH",
+                                                   fmt::arg("argv", util::shell_join(argv)));
+}
+
+util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& query) {
+    static constexpr const char* k_names[] = {"status", "logs", "stop"};
+    LaunchPlan plan;
+    plan.action = k_names[static_cast<int>(query.action)];
+    plan.job_id = in.job_id;
+    plan.fanout = in.inventory.fanout;
+    Stage stage;
+    stage.name = plan.action;
+    for (const auto& name : query.hosts) {
+        auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
+                               [&](const config::HostSpec& h) { return h.name == name; });
+        if (it == in.inventory.hosts.end())
+            return util::fail(util::error_at(
+                in.command_at,
+                fmt::format("job {} ran on {}, which is not among the hosts now", query.job_id,
+                            name),
+                "give the hostfile and config the job was started with (-c, --hostfile)"));
+        std::string body = job_prelude(query.job_id, name);
+        switch (query.action) {
+        case JobAction::status:
+            body += status_body();
+            break;
+        case JobAction::logs:
+            body += logs_body(query.follow);
+            break;
+        case JobAction::stop:
+            body += stop_body(query.grace_s);
+            break;
+        }
+        RemoteCommand command;
+        command.body = std::move(body);
+        stage.tasks.push_back({plan.hosts.size(), std::move(command), {}});
+        plan.hosts.push_back(*it);
+    }
+    plan.stages.push_back(std::move(stage));
+    return plan;
+}
+
+} // namespace clusterctl::plan

@@ -1,0 +1,294 @@
+// The training workflow on a sandbox cluster (scripts/sandbox-cluster): real sshd in a
+// network namespace per node, Debian's real torchrun (gloo, CPU), the tiny job of
+// configs/examples/tiny. Every test ends by looking inside every node for python or
+// torchrun left behind, before the sandbox is torn down.
+
+#include "sandbox.hpp"
+
+#include <cstdio>
+#include <gtest/gtest.h>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace clusterctl::test_support {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// What the ranks of a run said: "node-002: [default1]:rank 3/4 local_rank 1 node_rank 1
+// host node-002" and "... rank 3 step 30 loss 0.15".
+struct RankReport {
+    std::map<int, std::string> host_of;        // rank -> the node prefix it came under
+    std::map<int, int> world_of, node_rank_of; // rank -> what it saw
+    std::map<int, std::map<int, double>> loss; // rank -> step -> loss
+};
+
+// "node-002: [default1]:rank 3/4 ..." -> ("node-002", "rank 3/4 ..."); false otherwise.
+bool split_rank_line(const std::string& line, std::string& node, std::string& said) {
+    auto colon = line.find(": [default");
+    if (colon == std::string::npos || line.rfind("node-", 0) != 0) return false;
+    auto close = line.find("]:", colon);
+    if (close == std::string::npos) return false;
+    node = line.substr(0, colon);
+    said = line.substr(close + 2);
+    return true;
+}
+
+RankReport ranks_in(const std::string& out) {
+    RankReport r;
+    std::istringstream in(out);
+    std::string line, node, said;
+    while (std::getline(in, line)) {
+        if (!split_rank_line(line, node, said)) continue;
+        int rank = 0, world = 0, local = 0, node_rank = 0, step = 0;
+        double loss = 0;
+        char host[64] = {};
+        if (std::sscanf(said.c_str(), "rank %d/%d local_rank %d node_rank %d host %63s", &rank,
+                        &world, &local, &node_rank, host) == 5) {
+            EXPECT_EQ(node, host) << "the rank's hostname is its node's: " << line;
+            r.host_of[rank] = node;
+            r.world_of[rank] = world;
+            r.node_rank_of[rank] = node_rank;
+        } else if (std::sscanf(said.c_str(), "rank %d step %d loss %lf", &rank, &step, &loss) ==
+                   3) {
+            r.loss[rank][step] = loss;
+        }
+    }
+    return r;
+}
+
+void expect_trained(const RankReport& r, int nodes, int per_node, int steps) {
+    int world = nodes * per_node;
+    ASSERT_EQ(static_cast<int>(r.host_of.size()), world);
+    std::map<std::string, std::set<int>> node_ranks; // host -> the node ranks its ranks saw
+    for (const auto& [rank, host] : r.host_of) {
+        EXPECT_EQ(r.world_of.at(rank), world);
+        node_ranks[host].insert(r.node_rank_of.at(rank));
+    }
+    EXPECT_EQ(static_cast<int>(node_ranks.size()), nodes) << "every node ran ranks";
+    std::set<int> distinct;
+    for (const auto& [host, ranks] : node_ranks) {
+        EXPECT_EQ(ranks.size(), 1u) << host << " saw one node rank";
+        distinct.insert(*ranks.begin());
+    }
+    EXPECT_EQ(static_cast<int>(distinct.size()), nodes) << "node ranks are distinct";
+    for (int rank = 0; rank < world; ++rank) {
+        ASSERT_TRUE(r.loss.count(rank)) << "rank " << rank << " reported no loss";
+        const auto& l = r.loss.at(rank);
+        ASSERT_TRUE(l.count(1) && l.count(steps)) << "rank " << rank;
+        EXPECT_LT(l.at(steps), l.at(1) / 4) << "rank " << rank << ": the loss falls";
+    }
+}
+
+nlohmann::json summary_of(const Sandbox& sandbox) {
+    // --log-dir is the sandbox's logs/: each run writes its summary.json there.
+    return nlohmann::json::parse(read_file(sandbox.file("logs/summary.json")));
+}
+
+nlohmann::json host_in(const nlohmann::json& summary, const std::string& host) {
+    for (const auto& h : summary["hosts"])
+        if (h["host"] == host) return h;
+    return {};
+}
+
+// Long enough to be stopped in the middle: 0.2 s a step.
+void make_it_long(Sandbox& s) {
+    s.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");
+}
+
+TEST(Train, TwoNodesSetupThenTrain) {
+    Sandbox s(2);
+    auto setup = s.run({"setup"});
+    ASSERT_EQ(setup.code, 0) << setup.err;
+    auto began = Clock::now();
+    auto train = s.run({"train"});
+    std::cerr << "[ measure ] 2 nodes x 2 ranks: train took " << seconds_since(began) << " s\n";
+    ASSERT_EQ(train.code, 0) << train.out << train.err;
+    expect_trained(ranks_in(train.out), 2, 2, 30);
+    EXPECT_NE(train.out.find("ok: rendezvous port 29500 free"), std::string::npos) << train.out;
+    EXPECT_EQ(train.out.find(Sandbox::k_wandb_key), std::string::npos);
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Train, FourNodes) {
+    Sandbox s(4, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    auto began = Clock::now();
+    auto train = s.run({"train"});
+    std::cerr << "[ measure ] 4 nodes x 1 rank: train took " << seconds_since(began) << " s\n";
+    ASSERT_EQ(train.code, 0) << train.out << train.err;
+    expect_trained(ranks_in(train.out), 4, 1, 30);
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Train, FailingRankTearsTheJobDownEverywhere) {
+    Sandbox s(3, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    // node-003's rank exits 1 at step 5; the others wait for it, as NCCL ranks do.
+    s.edit_config("env:\n", "env:\n  TINY_FAIL_HOST: node-003\n  TINY_FAIL_STEP: \"5\"\n"
+                            "  TINY_PEER_LOSS: hang\n");
+    auto p = s.start({"train"});
+    Clock::time_point failed_at{};
+    ASSERT_TRUE(eventually(
+        [&] {
+            if (p->out().find("failing on purpose") == std::string::npos) return false;
+            failed_at = Clock::now();
+            return true;
+        },
+        120s))
+        << p->out() << p->err();
+    int code = p->wait(60s);
+    double teardown = seconds_since(failed_at);
+    std::cerr << "[ measure ] teardown after the failing rank: " << teardown << " s\n";
+    EXPECT_EQ(code, 1) << p->err();
+    EXPECT_LT(teardown, 10.0);
+    // The summary names the node that failed first, with its exit code and last lines.
+    std::string err = p->err();
+    auto first = err.find("node-003 exit 1: stopped after it reported the failure (first to fail)");
+    EXPECT_NE(first, std::string::npos) << err;
+    EXPECT_EQ(err.find("ok: reachable", first), std::string::npos) << "the launch's lines only";
+    EXPECT_NE(err.find("failing on purpose", first), std::string::npos) << err;
+    auto summary = summary_of(s);
+    EXPECT_EQ(summary["first_failure"], "node-003") << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-001")["state"], "cancelled");
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Train, CtrlCStopsEveryNode) {
+    Sandbox s(2, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    auto p = s.start({"train"});
+    ASSERT_TRUE(eventually([&] { return p->out().find("step 5 loss") != std::string::npos; }, 120s))
+        << p->out() << p->err();
+    p->signal(SIGINT);
+    EXPECT_EQ(p->wait(30s), 130) << p->err();
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Train, ANodeThatDiesIsReportedAndTheRestTornDown) {
+    Sandbox s(2, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    s.edit_config("env:\n", "env:\n  TINY_PEER_LOSS: hang\n");
+    auto p = s.start({"train"});
+    ASSERT_TRUE(eventually([&] { return p->out().find("step 5 loss") != std::string::npos; }, 120s))
+        << p->out() << p->err();
+    // node-002 dies: its sshd and everything running in it, at once.
+    for (pid_t pid : s.on_node(2, ""))
+        ::kill(pid, SIGKILL);
+    EXPECT_EQ(p->wait(60s), 1) << p->err();
+    auto summary = summary_of(s);
+    auto dead = host_in(summary, "node-002");
+    EXPECT_EQ(dead["state"], "failed") << dead.dump();
+    EXPECT_EQ(summary["first_failure"], "node-002") << summary.dump();
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Setup, SecondRunSkipsWhatIsDone) {
+    Sandbox s(2);
+    auto first = s.run({"setup"});
+    ASSERT_EQ(first.code, 0) << first.err;
+    EXPECT_NE(first.err.find("node-[001-002]  ok       ok"), std::string::npos) << first.err;
+    auto second = s.run({"setup"});
+    ASSERT_EQ(second.code, 0) << second.err;
+    EXPECT_NE(second.err.find("node-[001-002]  ok       skipped"), std::string::npos) << second.err;
+    EXPECT_EQ(second.out.find("torch 1.13"), std::string::npos) << "the marker step ran again";
+}
+
+TEST(Check, NamesWhatIsWrongAndTheFix) {
+    Sandbox s(2);
+    // No setup: the workdir does not exist yet; and a port taken on the first node.
+    s.edit_config("/work}", "/work/not-yet}");
+    s.edit_config("rdzv: {backend: c10d, port: 29500}", "rdzv: {backend: c10d, port: 22}");
+    auto check = s.run({"check"});
+    EXPECT_EQ(check.code, 1);
+    EXPECT_NE(check.out.find("node-001: FAILED: rendezvous port 22 is in use"), std::string::npos)
+        << check.out;
+    EXPECT_NE(check.out.find("node-002: FAILED: workdir"), std::string::npos) << check.out;
+    EXPECT_NE(check.out.find("fix: create it in a setup step"), std::string::npos);
+    // train refuses to launch anywhere.
+    auto train = s.run({"train"});
+    EXPECT_EQ(train.code, 1);
+    EXPECT_EQ(train.out.find("[default0]"), std::string::npos) << train.out;
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Check, SharedDirMustReallyBeShared) {
+    Sandbox s(2, "--private-dirs");
+    s.edit_config("cluster:\n", "cluster:\n  shared_dir: " + s.file("work") + "\n");
+    auto check = s.run({"check"});
+    EXPECT_EQ(check.code, 1) << check.out;
+    EXPECT_NE(check.out.find("node-002: FAILED: " + s.file("work") + " is not shared"),
+              std::string::npos)
+        << check.out;
+    Sandbox shared(2);
+    shared.edit_config("cluster:\n", "cluster:\n  shared_dir: " + shared.file("work") + "\n");
+    auto ok = shared.run({"check"});
+    EXPECT_NE(ok.out.find("is shared with node-001"), std::string::npos) << ok.out;
+}
+
+TEST(Download, TokenOnlyInTheEnvironmentAndRetried) {
+    Sandbox s(2);
+    // A stand-in for `hf` (no model hub here): records its argv and environment, draws a
+    // '\r' progress bar, fails its first attempt.
+    std::string hf = s.file("hf");
+    write_file(
+        hf, "#!/bin/bash\n"
+            "printf '%s\\n' \"$0\" \"$@\" > " +
+                s.file("hf.argv") +
+                "\n"
+                "printf '%s' \"$HF_TOKEN\" | sha256sum > " +
+                s.file("hf.token") +
+                "\n"
+                "hostname >> " +
+                s.file("hf.hosts") +
+                "\n"
+                "for i in 1 2 3 4; do printf '\\rFetching: %d%%' $((i*25)); sleep 0.1; done; echo\n"
+                "if [ ! -e " +
+                s.file("hf.once") + " ]; then touch " + s.file("hf.once") +
+                "; echo 'HTTP 503' >&2; exit 1; fi\n"
+                "echo downloaded\n");
+    ::chmod(hf.c_str(), 0755);
+    s.edit_config("secrets:\n", "secrets:\n  HF_TOKEN: {env: HF_TOKEN}\n");
+    s.edit_config("train:\n", "download:\n  - repo: meta-llama/Tiny\n    tool: " + hf +
+                                  "\n    to: " + s.file("work/model") +
+                                  "\n    retries: 2\n\ntrain:\n");
+    const std::string token = "hf_sandboxTOKENvalue1234";
+    auto p = s.start({"download"}, {"HF_TOKEN=" + token});
+    bool seen_in_cmdline = false;
+    while (p->wait(0s) < 0) {
+        if (!processes_holding(token).empty()) seen_in_cmdline = true;
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_FALSE(seen_in_cmdline) << "the token was on a command line";
+    std::string out = p->out(), err = p->err();
+    EXPECT_NE(out.find("node-001: Fetching: 100%"), std::string::npos) << out;
+    EXPECT_EQ(out.find("Fetching: 25%"), std::string::npos) << "one line, not a flood";
+    EXPECT_NE(err.find("attempt 2 of 3"), std::string::npos) << err;
+    EXPECT_NE(out.find("node-001: downloaded"), std::string::npos) << out << err;
+    EXPECT_EQ(read_file(s.file("hf.hosts")), "node-001\nnode-001\n") << "on the first node only";
+    std::string argv = read_file(s.file("hf.argv"));
+    EXPECT_NE(argv.find("download\nmeta-llama/Tiny\n--local-dir\n"), std::string::npos) << argv;
+    EXPECT_EQ(argv.find(token), std::string::npos);
+    // The value that arrived is the token (its digest), and no log or summary holds it.
+    FILE* sha = ::popen(("printf '%s' '" + token + "' | sha256sum").c_str(), "r");
+    char digest[128] = {};
+    ASSERT_TRUE(std::fgets(digest, sizeof digest, sha));
+    ::pclose(sha);
+    EXPECT_EQ(read_file(s.file("hf.token")), digest);
+    for (const auto& e : std::filesystem::recursive_directory_iterator(s.file("logs"))) {
+        if (!e.is_regular_file()) continue;
+        EXPECT_EQ(read_file(e.path().string()).find(token), std::string::npos) << e.path();
+    }
+}
+
+} // namespace
+} // namespace clusterctl::test_support
