@@ -39,7 +39,8 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
         plan::JobAction action = c.action;
         table[sub] = [action, job, follow](Context& ctx) {
             auto record = report::read_job_record(report::job_record_dir(ctx.env.home()), *job,
-                                                  ctx.line.at_arg(1));
+                                                  job->empty() ? ctx.line.at_arg(0)
+                                                               : ctx.line.at_token(*job));
             if (!record) return report_error(ctx, record.error());
             // The inputs the job was started with, unless given again here.
             GlobalOptions& o = ctx.options;

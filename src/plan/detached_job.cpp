@@ -74,14 +74,21 @@ fi
 
 std::string detached_launch_body(const std::string& job_id, const std::string& node,
                                  const std::vector<std::string>& argv) {
-    // bash traps TERM with a no-op so that it outlives torchrun and records its exit code
-    // (a trap, unlike an ignored signal, is not inherited by torchrun). $0 of that bash
-    // is the exit file.
+    // The job's bash writes its own PID once setsid has made it a session leader; until
+    // then it is still in this script's process group, which the remote wrapper kills when
+    // the script ends, so the script waits for that file. bash traps TERM with a no-op
+    // (a trap, unlike an ignored signal, is not inherited by torchrun) so that it outlives
+    // torchrun and records its exit code. $0 of that bash is the files' stem.
     return job_prelude(job_id, node) + fmt::format(R"SH(mkdir -p -- "$d" || exit 1
-rm -f -- "$d/$n.exit" "$d/$n.stopped"
-setsid bash -c 'trap : TERM INT HUP; "$@"; echo "$?" >"$0"' "$d/$n.exit" {argv} </dev/null >"$d/$n.log" 2>&1 &
-echo "$!" >"$d/$n.pid"
-echo "started: pid $!, log $d/$n.log"
+rm -f -- "$d/$n.exit" "$d/$n.stopped" "$d/$n.pid"
+setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@"; echo "$?" >"$0.exit"' "$d/$n" {argv} </dev/null >"$d/$n.log" 2>&1 &
+i=0
+until [ -s "$d/$n.pid" ]; do
+  if [ "$i" -ge 100 ]; then echo "the job did not start within 10 s (setsid and bash are needed)" >&2; exit 1; fi
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "started: pid $(cat -- "$d/$n.pid"), log $d/$n.log"
 )SH",
                                                    fmt::arg("argv", util::shell_join(argv)));
 }

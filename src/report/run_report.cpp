@@ -106,8 +106,12 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
             more.push_back(h->host);
             continue;
         }
-        // Named when others failed or were stopped after it.
-        bool first = summary.hosts.size() > 1 && h == failures.front() && summary.first_failure;
+        // Named when others were stopped, or failed, after it.
+        bool stopped_others =
+            std::any_of(summary.hosts.begin(), summary.hosts.end(),
+                        [](const auto& o) { return o.state == HostState::cancelled; });
+        bool first = (failures.size() > 1 || stopped_others) && h == failures.front() &&
+                     summary.first_failure;
         text += fmt::format("  {} {}{}\n", paint(h->host, "1", color), describe(*h),
                             first ? " (first to fail)" : "");
         for (const auto& line : h->last_lines)

@@ -192,6 +192,59 @@ TEST(Train, ANodeThatDiesIsReportedAndTheRestTornDown) {
     EXPECT_EQ(s.leftovers(), "");
 }
 
+TEST(Detach, RunsOnThenStatusLogsAndStop) {
+    Sandbox s(2, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    auto started = s.run({"train", "--detach"});
+    ASSERT_EQ(started.code, 0) << started.out << started.err;
+    // The job id alone on the last line of stdout.
+    std::string out = started.out.substr(0, started.out.size() - 1);
+    std::string job = out.substr(out.rfind('\n') + 1);
+    ASSERT_EQ(job.rfind("clusterctl-", 0), 0u) << started.out;
+    // clusterctl has exited and its connections are gone: the job runs on, on both nodes.
+    EXPECT_FALSE(s.on_node(1, "train_tiny").empty());
+    EXPECT_FALSE(s.on_node(2, "train_tiny").empty());
+
+    // From its record alone: no -c, from another directory.
+    Process bare({CLUSTERCTL_BINARY, "status"}, s.file("status.out"), s.file("status.err"),
+                 s.env());
+    EXPECT_EQ(bare.wait(60s), 0) << bare.err();
+    EXPECT_NE(bare.out().find("node-001: running (pid "), std::string::npos) << bare.out();
+    EXPECT_NE(bare.out().find("node-002: running (pid "), std::string::npos) << bare.out();
+
+    auto follow = s.start({"logs", "-f", job});
+    ASSERT_TRUE(eventually(
+        [&] {
+            std::string o = follow->out();
+            return o.find("node-001: [default0]:rank 0 step 5 loss") != std::string::npos &&
+                   o.find("node-002: [default0]:rank 1 step 5 loss") != std::string::npos;
+        },
+        120s))
+        << follow->out() << follow->err();
+
+    auto stop = s.run({"stop", job});
+    EXPECT_EQ(stop.code, 0) << stop.err;
+    EXPECT_NE(stop.out.find("node-001: stopped"), std::string::npos) << stop.out;
+    EXPECT_NE(stop.out.find("node-002: stopped"), std::string::npos) << stop.out;
+    EXPECT_EQ(follow->wait(30s), 0) << "logs -f ends with the job: " << follow->err();
+    auto status = s.run({"status", job});
+    EXPECT_EQ(status.code, 0) << status.err;
+    EXPECT_NE(status.out.find("node-001: stopped"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("node-002: stopped"), std::string::npos) << status.out;
+    EXPECT_EQ(s.leftovers(), "");
+    auto unknown = s.run({"status", "no-such-job"});
+    EXPECT_EQ(unknown.code, 2);
+    // Located at the JOB argument, at the end of the command line.
+    std::string line = "clusterctl"; // as the command line is shown
+    for (const std::string& a : {std::string("-c"), s.file("clusterctl.yaml"),
+                                 std::string("--log-dir"), s.file("logs"), std::string("status")})
+        line += " " + a;
+    std::string at = "<command line>:1:" + std::to_string(line.size() + 2) +
+                     ": error: no detached job no-such-job";
+    EXPECT_EQ(unknown.err.rfind(at, 0), 0u) << unknown.err;
+}
+
 TEST(Setup, SecondRunSkipsWhatIsDone) {
     Sandbox s(2);
     auto first = s.run({"setup"});
