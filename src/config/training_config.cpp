@@ -39,8 +39,9 @@ public:
         m_config.dir = util::parent_directory(m_config.path);
         if (root.IsNull()) return m_config; // an empty file is an empty config
         if (auto s = m_yaml.expect_map(root, "the config"); !s) return fail(s.error());
-        if (auto s = m_yaml.check_keys(
-                root, "", {"cluster", "env", "secrets", "activate", "setup", "download", "train"});
+        if (auto s = m_yaml.check_keys(root, "",
+                                       {"cluster", "env", "node_env", "secrets", "activate",
+                                        "setup", "download", "train"});
             !s)
             return fail(s.error());
         // env first: every other value may refer to it.
@@ -52,6 +53,7 @@ public:
             {"cluster", &ConfigParser::parse_cluster},   {"secrets", &ConfigParser::parse_secrets},
             {"activate", &ConfigParser::parse_activate}, {"setup", &ConfigParser::parse_setup},
             {"download", &ConfigParser::parse_download}, {"train", &ConfigParser::parse_train},
+            {"node_env", &ConfigParser::parse_node_env},
         };
         for (auto [key, parser] : sections) {
             if (!root[key]) continue;
@@ -72,22 +74,39 @@ private:
         return util::expand_tilde(*text, m_env);
     }
 
-    Status parse_env(const YAML::Node& node) {
+    Status parse_env(const YAML::Node& node) { return parse_env_map(node, "env", m_config.env); }
+
+    Status parse_env_map(const YAML::Node& node, const std::string& what,
+                         std::vector<EnvVar>& into) {
         if (node.IsNull()) return util::Ok{};
-        if (auto s = m_yaml.expect_map(node, "env"); !s) return s;
+        if (auto s = m_yaml.expect_map(node, what); !s) return s;
         for (auto it = node.begin(); it != node.end(); ++it) {
             std::string name = it->first.Scalar();
             if (!is_variable_name(name))
                 return fail(error_at(m_yaml.at(it->first),
-                                     fmt::format("bad variable name '{}' in env", name),
+                                     fmt::format("bad variable name '{}' in {}", name, what),
                                      "names hold letters, digits and '_'"));
-            for (const auto& var : m_config.env)
+            for (const auto& var : into)
                 if (var.name == name)
                     return fail(error_at(m_yaml.at(it->first),
-                                         fmt::format("env variable '{}' given twice", name),
+                                         fmt::format("{} variable '{}' given twice", what, name),
                                          "keep one"));
-            CLUSTERCTL_TRY(value, m_yaml.string(it->second, "env." + name));
-            m_config.env.push_back({name, std::move(*value)});
+            CLUSTERCTL_TRY(value, m_yaml.string(it->second, what + "." + name));
+            into.push_back({name, std::move(*value)});
+        }
+        return util::Ok{};
+    }
+
+    // node_env: {HOSTS: {NAME: value}}, HOSTS a host list expression, "first" or "last".
+    Status parse_node_env(const YAML::Node& node) {
+        if (auto s = m_yaml.expect_map(node, "node_env"); !s) return s;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            NodeEnv entry;
+            entry.on = {it->first.Scalar(), m_yaml.at(it->first)};
+            if (auto s = parse_env_map(it->second, "node_env." + entry.on.expression, entry.env);
+                !s)
+                return s;
+            m_config.node_env.push_back(std::move(entry));
         }
         return util::Ok{};
     }

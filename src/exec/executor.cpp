@@ -405,8 +405,11 @@ void Executor::end_task(HostRun& h) {
     } else if (h.reported_exit) {
         state = HostState::failed;
         stage = "exec";
-        step.exit_code = h.outcome.exit_code = *h.reported_exit;
-        h.outcome.signal.clear();
+        // torchrun writes a worker killed by signal N as exit code -N.
+        int code = *h.reported_exit;
+        const char* name = code < 0 ? signal_name(-code) : nullptr;
+        h.outcome.signal = name ? name : "";
+        step.exit_code = h.outcome.exit_code = name ? 128 - code : code;
         message = "stopped after it reported the failure";
     } else if (h.cancelled) {
         state = HostState::cancelled;

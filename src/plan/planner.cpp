@@ -1,6 +1,7 @@
 #include "clusterctl/plan/planner.hpp"
 
 #include "clusterctl/config/host_list.hpp"
+#include "clusterctl/config/hostfile.hpp"
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/plan/preflight.hpp"
 #include "clusterctl/plan/torchrun.hpp"
@@ -104,6 +105,44 @@ std::string rank_map_note(const LaunchPlan& plan, const config::TrainSettings& t
                        map, train.rdzv.backend);
 }
 
+// node_env: each entry's variables go after env on the hosts it names. A host it names
+// that this run does not reach (-w, -x) is no error.
+util::Result<LaunchPlan> with_node_env(LaunchPlan plan, const config::TrainingConfig* config) {
+    if (!config) return plan;
+    for (const auto& entry : config->node_env) {
+        std::vector<bool> chosen(plan.hosts.size(), false);
+        const std::string& e = entry.on.expression;
+        if (e == "all" || e == "first" || e == "last") {
+            auto picked = config::select_hosts(entry.on, plan.hosts);
+            if (!picked) return fail(picked.error());
+            for (std::size_t i : *picked)
+                chosen[i] = true;
+        } else {
+            auto named = config::parse_host_expression(e, entry.on.where);
+            if (!named) return fail(named.error());
+            for (const auto& n : *named)
+                for (std::size_t i = 0; i < plan.hosts.size(); ++i)
+                    if (plan.hosts[i].name == n.name) chosen[i] = true;
+        }
+        for (auto& stage : plan.stages) {
+            if (stage.kind != StageKind::run) continue;
+            for (auto& task : stage.tasks) {
+                if (!chosen[task.host]) continue;
+                for (const auto& var : entry.env) {
+                    auto& env = task.command.env;
+                    auto same = std::find_if(env.begin(), env.end(),
+                                             [&](const auto& v) { return v.name == var.name; });
+                    if (same != env.end())
+                        same->value = var.value;
+                    else
+                        env.push_back(var);
+                }
+            }
+        }
+    }
+    return plan;
+}
+
 } // namespace
 
 RemoteCommand base_command(const config::TrainingConfig* config) {
@@ -121,7 +160,7 @@ util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& comm
     RemoteCommand remote = base_command(in.config);
     remote.body = command;
     plan.stages.push_back(stage_on_all(plan, "exec", remote));
-    return plan;
+    return with_node_env(std::move(plan), in.config);
 }
 
 util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer) {
@@ -151,7 +190,7 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in) {
         if (!stage) return fail(stage.error());
         plan.stages.push_back(std::move(*stage));
     }
-    return plan;
+    return with_node_env(std::move(plan), *config);
 }
 
 util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
@@ -168,7 +207,7 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
         if (!stage) return fail(stage.error());
         plan.stages.push_back(std::move(*stage));
     }
-    return plan;
+    return with_node_env(std::move(plan), *config);
 }
 
 util::Result<LaunchPlan> plan_check(const PlanInputs& in) {
@@ -177,7 +216,7 @@ util::Result<LaunchPlan> plan_check(const PlanInputs& in) {
     if (config && config->train && config->train->nnodes)
         plan.hosts.resize(std::min<std::size_t>(plan.hosts.size(), *config->train->nnodes));
     plan.stages = preflight_stages(plan, config);
-    return plan;
+    return with_node_env(std::move(plan), in.config);
 }
 
 util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
@@ -244,7 +283,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
         launch.tasks.push_back({i, std::move(command), {}});
     }
     plan.stages.push_back(std::move(launch));
-    return plan;
+    return with_node_env(std::move(plan), *config);
 }
 
 } // namespace clusterctl::plan

@@ -55,10 +55,16 @@ fi
         s += fmt::format("ok \"device cpu: $(getconf _NPROCESSORS_ONLN) cores, {} processes\"\n",
                          t.nproc_per_node ? std::to_string(*t.nproc_per_node) : "auto");
     } else {
+        // nvidia-smi lists every GPU; CUDA_VISIBLE_DEVICES (node_env) is what the ranks see.
         s += R"SH(if command -v nvidia-smi >/dev/null 2>&1; then
   gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 else
   gpus=0
+fi
+if [ -n "${CUDA_VISIBLE_DEVICES+x}" ] && [ "$gpus" -gt 0 ]; then
+  all=$gpus
+  gpus=$(printf '%s\n' "$CUDA_VISIBLE_DEVICES" | tr ',' '\n' | grep -c '[^[:space:]]')
+  ok "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES: $gpus of the $all GPUs"
 fi
 )SH";
         if (t.nproc_per_node)

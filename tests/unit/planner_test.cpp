@@ -177,3 +177,46 @@ TEST(Secrets, MaskReplacesEveryValueLongestFirst) {
     s.add("B", "abcdef");
     EXPECT_EQ(s.mask("x abcdef y abc z"), "x *** y *** z");
 }
+
+TEST(PlanTrain, NodeEnvGoesToTheHostsItNamesInEveryStage) {
+    std::string yaml = std::string(k_train_yaml) + R"(node_env:
+  node-1: {CUDA_VISIBLE_DEVICES: "0,1"}
+  "node-[2-3]": {CUDA_VISIBLE_DEVICES: "2,3", NCCL_DEBUG: WARN}
+  node-9: {CUDA_VISIBLE_DEVICES: "7"}
+  last: {HF_HOME: /local/hf}
+)";
+    Fixture f = load(yaml);
+    auto plan = plan::plan_train({f.inventory, &f.config, "job-1"});
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    ASSERT_EQ(plan->stages.size(), 2u); // check, launch
+    for (const auto& stage : plan->stages) {
+        std::string first = script_of(stage.tasks[0]), second = script_of(stage.tasks[1]),
+                    third = script_of(stage.tasks[2]);
+        EXPECT_NE(first.find("export CUDA_VISIBLE_DEVICES=0,1\n"), std::string::npos) << first;
+        EXPECT_EQ(first.find("NCCL_DEBUG"), std::string::npos);
+        EXPECT_NE(second.find("export CUDA_VISIBLE_DEVICES=2,3\nexport NCCL_DEBUG=WARN\n"),
+                  std::string::npos)
+            << second;
+        // A node_env value replaces env's; node-9 is not in this run, which is fine.
+        EXPECT_NE(third.find("export HF_HOME=/local/hf\n"), std::string::npos) << third;
+        EXPECT_EQ(third.find("/shared/hf"), std::string::npos) << third;
+        EXPECT_EQ(third.find("=7\n"), std::string::npos);
+    }
+}
+
+TEST(PlanTrain, DetachedLaunchStartsEachNodeInASessionOfItsOwn) {
+    Fixture f = load(k_train_yaml);
+    plan::PlanInputs in{f.inventory, &f.config, "job-1"};
+    in.detach = true;
+    auto plan = plan::plan_train(in);
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    const plan::Stage& launch = plan->stages.back();
+    EXPECT_FALSE(launch.fail_fast) << "a detached launch returns at once";
+    std::string s = script_of(launch.tasks[1]);
+    EXPECT_NE(s.find("d=\"$HOME/.clusterctl/jobs/\"job-1\nn=node-2\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("setsid bash -c "), std::string::npos) << s;
+    EXPECT_NE(s.find(" /opt/bin/torchrun --nnodes=3 --nproc_per_node=8 --node_rank=1 "),
+              std::string::npos)
+        << s;
+    EXPECT_EQ(s.find("exec /opt/bin/torchrun"), std::string::npos) << s;
+}

@@ -106,11 +106,18 @@ struct TrainSettings {
     util::SourceLocation where;
 };
 
+// node_env: variables for some hosts only, e.g. each node's CUDA_VISIBLE_DEVICES.
+struct NodeEnv {
+    HostSelector on;
+    std::vector<EnvVar> env;
+};
+
 struct TrainingConfig {
     std::string path;
     std::string dir; // the config's folder: relative paths are taken from here
     ClusterSettings cluster;
     std::vector<EnvVar> env;
+    std::vector<NodeEnv> node_env; // after env, for the hosts each names
     std::vector<SecretSpec> secrets;
     std::optional<std::string> activate;
     std::vector<SetupStep> setup;
