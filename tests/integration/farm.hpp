@@ -39,6 +39,17 @@ inline void write_file(const std::string& path, const std::string& text) {
 }
 
 // A child process with stdout and stderr in files.
+// A clean environment for clusterctl: HOME, a plain PATH, root, the sanitizers' options,
+// then `extra`.
+inline std::vector<std::string> clusterctl_env(const std::string& home,
+                                               const std::vector<std::string>& extra) {
+    std::vector<std::string> e{"HOME=" + home, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "USER=root"};
+    for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+        if (const char* v = std::getenv(keep)) e.push_back(std::string(keep) + "=" + v);
+    e.insert(e.end(), extra.begin(), extra.end());
+    return e;
+}
+
 class Process {
 public:
     Process(const std::vector<std::string>& argv, const std::string& out_file,
@@ -170,12 +181,7 @@ public:
 
     // The environment clusterctl runs with: HOME in the farm, no agent.
     std::vector<std::string> env(const std::vector<std::string>& extra = {}) const {
-        std::vector<std::string> e{"HOME=" + dir(), "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                                   "USER=root"};
-        for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
-            if (const char* v = std::getenv(keep)) e.push_back(std::string(keep) + "=" + v);
-        e.insert(e.end(), extra.begin(), extra.end());
-        return e;
+        return clusterctl_env(dir(), extra);
     }
 
     // clusterctl ARGS with the farm's hostfile and ssh_config.

@@ -46,12 +46,9 @@ public:
     }
 
     std::vector<std::string> env(const std::vector<std::string>& extra = {}) const {
-        std::vector<std::string> e{"HOME=" + m_dir.path(), "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                                   "USER=root", "WANDB_API_KEY=" + std::string(k_wandb_key)};
-        for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
-            if (const char* v = std::getenv(keep)) e.push_back(std::string(keep) + "=" + v);
+        std::vector<std::string> e{"WANDB_API_KEY=" + std::string(k_wandb_key)};
         e.insert(e.end(), extra.begin(), extra.end());
-        return e;
+        return clusterctl_env(m_dir.path(), e);
     }
 
     std::unique_ptr<Process> start(std::vector<std::string> args,
