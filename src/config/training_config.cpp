@@ -339,6 +339,15 @@ private:
             }
             if (item["distribute"]) {
                 CLUSTERCTL_TRY(v, m_yaml.boolean(item["distribute"], what + ".distribute"));
+                // Refused rather than ignored: without it the other nodes would have no model.
+                if (*v)
+                    return fail(error_at(
+                        m_yaml.at(item["distribute"]),
+                        fmt::format("{}.distribute: true is not built yet (copying the download "
+                                    "from the first node to the others)",
+                                    what),
+                        "download on every node with on: all, or onto a shared filesystem with "
+                        "on: first"));
                 d.distribute = *v;
             }
             if (item["retries"]) {
