@@ -339,16 +339,18 @@ private:
             }
             if (item["distribute"]) {
                 CLUSTERCTL_TRY(v, m_yaml.boolean(item["distribute"], what + ".distribute"));
-                // Refused rather than ignored: without it the other nodes would have no model.
-                if (*v)
-                    return fail(error_at(
-                        m_yaml.at(item["distribute"]),
-                        fmt::format("{}.distribute: true is not built yet (copying the download "
-                                    "from the first node to the others)",
-                                    what),
-                        "download on every node with on: all, or onto a shared filesystem with "
-                        "on: first"));
                 d.distribute = *v;
+                // The first node downloads into `to`; clusterctl copies that folder.
+                if (*v && !d.to)
+                    return fail(error_at(m_yaml.at(item["distribute"]),
+                                         fmt::format("{}.distribute needs {}.to", what, what),
+                                         "give the folder the first node downloads into"));
+                if (*v && d.on.expression != "first")
+                    return fail(error_at(m_yaml.at(item["distribute"]),
+                                         fmt::format("{}.distribute downloads on the first node "
+                                                     "only, but on: is '{}'",
+                                                     what, d.on.expression),
+                                         "remove on:, or distribute:"));
             }
             if (item["retries"]) {
                 CLUSTERCTL_TRY(v, m_yaml.integer(item["retries"], what + ".retries", 0, 100));

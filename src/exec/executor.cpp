@@ -9,6 +9,7 @@
 #include "clusterctl/ssh/exec_channel.hpp"
 #include "clusterctl/ssh/jump_tunnel.hpp"
 #include "clusterctl/ssh/library.hpp"
+#include "clusterctl/ssh/sftp_fetch.hpp"
 #include "clusterctl/ssh/sftp_upload.hpp"
 
 #include <algorithm>
@@ -97,6 +98,7 @@ struct HostRun {
     const plan::Task* task = nullptr;
     std::unique_ptr<ssh::ExecChannel> channel;
     std::unique_ptr<ssh::SftpUpload> upload;
+    std::unique_ptr<ssh::SftpFetch> fetch;
     bool timed_out = false, cancelled = false, skipped = false;
     std::optional<int> reported_exit; // the command said it failed (Stage::failure_line)
     int task_attempts = 0;            // of the current stage's command, for Stage::retries
@@ -189,6 +191,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.outcome.last_lines.assign(h.last_lines.begin(), h.last_lines.end());
     h.channel.reset();
     h.upload.reset();
+    h.fetch.reset();
     h.connection.reset(); // shuts the socket down first: a hung host cannot block this
     if (h.tunnel) h.tunnel->release(h.ticket);
     h.tunnel = nullptr;
@@ -245,7 +248,11 @@ void Executor::begin_task(HostRun& h) {
         h.next_keepalive = h.task_started + std::chrono::seconds(h.spec->server_alive_interval_s);
         h.liveness_check = h.task_started + alive_window(*h.spec);
     }
-    if (m_stage->kind == plan::StageKind::push) {
+    if (m_stage->kind == plan::StageKind::fetch) {
+        const plan::FileTransfer& f = h.task->files.front();
+        h.fetch =
+            std::make_unique<ssh::SftpFetch>(h.connection->session(), f.source, f.destination);
+    } else if (m_stage->kind == plan::StageKind::push) {
         auto items = upload_items(h.task->files);
         if (!items) {
             finish(h, HostState::failed, "push", items.error().message);
@@ -298,6 +305,9 @@ void Executor::step(HostRun& h) {
     } else if (h.upload) {
         h.upload->advance();
         if (!h.upload->done()) return rearm(h);
+    } else if (h.fetch) {
+        h.fetch->advance();
+        if (!h.fetch->done()) return rearm(h);
     }
     end_task(h);
 }
@@ -392,6 +402,10 @@ void Executor::end_task(HostRun& h) {
                 stage = "exec";
             }
         }
+    } else if (h.fetch && h.fetch->failed()) {
+        state = HostState::failed;
+        stage = "fetch";
+        message = h.fetch->error();
     } else if (h.upload && h.upload->failed()) {
         state = HostState::failed;
         stage = "push";
@@ -440,6 +454,7 @@ void Executor::end_task(HostRun& h) {
     m_observer.on_step_end(h.index, step);
     h.channel.reset();
     h.upload.reset();
+    h.fetch.reset();
     h.task = nullptr;
     if (state != HostState::done) {
         finish(h, state, stage, message);

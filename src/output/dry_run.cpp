@@ -80,8 +80,8 @@ std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::Secr
     std::size_t n = 1;
     for (const auto& stage : plan.stages) {
         out += fmt::format("\nstage {}/{}: {} ({} on {} host{}{})\n", n++, plan.stages.size(),
-                           stage.name, stage.kind == plan::StageKind::run ? "run" : "push",
-                           stage.tasks.size(), stage.tasks.size() == 1 ? "" : "s",
+                           stage.name, plan::to_string(stage.kind), stage.tasks.size(),
+                           stage.tasks.size() == 1 ? "" : "s",
                            stage.retries ? fmt::format(", {} retries", stage.retries) : "");
         out += render_stage_body(plan, stage);
     }
@@ -104,7 +104,7 @@ std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::Secr
     for (const auto& stage : plan.stages) {
         nlohmann::ordered_json s;
         s["name"] = stage.name;
-        s["kind"] = stage.kind == plan::StageKind::run ? "run" : "push";
+        s["kind"] = plan::to_string(stage.kind);
         s["retries"] = stage.retries;
         s["tasks"] = nlohmann::ordered_json::array();
         for (const auto& task : stage.tasks) {

@@ -145,6 +145,10 @@ util::Result<LaunchPlan> with_node_env(LaunchPlan plan, const config::TrainingCo
 
 } // namespace
 
+std::string staging_dir(const PlanInputs& in, std::size_t stage) {
+    return fmt::format("{}/staging/{}/{}", in.local_dir, in.job_id, stage);
+}
+
 RemoteCommand base_command(const config::TrainingConfig* config) {
     RemoteCommand command;
     if (!config) return command;
@@ -206,6 +210,22 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
         auto stage = stage_on(plan, d.on, "download " + d.repo, command, d.retries);
         if (!stage) return fail(stage.error());
         plan.stages.push_back(std::move(*stage));
+        if (d.distribute && plan.hosts.size() > 1) {
+            // No shared filesystem: the first node's folder comes here, then goes to the others.
+            std::string staging = staging_dir(in, plan.stages.size());
+            Stage fetch;
+            fetch.name = "fetch " + d.repo;
+            fetch.kind = StageKind::fetch;
+            fetch.all_must_pass = true;
+            fetch.tasks.push_back({0, {}, {{*d.to, std::nullopt, staging, 0755, true}}});
+            plan.stages.push_back(std::move(fetch));
+            Stage copy;
+            copy.name = "distribute " + d.repo;
+            copy.kind = StageKind::push;
+            for (std::size_t i = 1; i < plan.hosts.size(); ++i)
+                copy.tasks.push_back({i, {}, {{staging, std::nullopt, *d.to, 0755, true}}});
+            plan.stages.push_back(std::move(copy));
+        }
     }
     return with_node_env(std::move(plan), *config);
 }

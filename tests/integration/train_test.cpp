@@ -343,5 +343,44 @@ TEST(Download, TokenOnlyInTheEnvironmentAndRetried) {
     }
 }
 
+TEST(Download, DistributeCopiesTheFirstNodesFolderToTheOthers) {
+    // Each node has its own work/ (no shared filesystem): node-001 downloads, clusterctl
+    // brings the folder here over SFTP and pushes it to the others.
+    Sandbox s(3, "--private-dirs");
+    std::string hf = s.file("hf");
+    write_file(hf, "#!/bin/bash\n"
+                   "while [ $# -gt 0 ]; do [ \"$1\" = --local-dir ] && d=$2; shift; done\n"
+                   "hostname >> " +
+                       s.file("hf.hosts") +
+                       "\n"
+                       "mkdir -p \"$d/shards\" && echo '{\"model_type\": \"llama\"}' > "
+                       "\"$d/config.json\"\n"
+                       "head -c 3000000 /dev/urandom > \"$d/shards/model-00001.safetensors\"\n"
+                       "chmod 0640 \"$d/shards/model-00001.safetensors\"\n");
+    ::chmod(hf.c_str(), 0755);
+    s.edit_config("train:\n", "download:\n  - repo: meta-llama/Tiny\n    tool: " + hf +
+                                  "\n    to: " + s.file("work/model") +
+                                  "\n    distribute: true\n\ntrain:\n");
+    auto run = s.run({"download"});
+    ASSERT_EQ(run.code, 0) << run.out << run.err;
+    EXPECT_EQ(read_file(s.file("hf.hosts")), "node-001\n") << "downloaded once";
+    std::string first = s.file("nodes/node-001/work/model");
+    for (const char* node : {"node-002", "node-003"}) {
+        std::string copy = s.file(std::string("nodes/") + node + "/work/model");
+        for (const char* f : {"config.json", "shards/model-00001.safetensors"}) {
+            std::string a = read_file(first + "/" + f), b = read_file(copy + "/" + f);
+            EXPECT_FALSE(a.empty()) << f;
+            EXPECT_TRUE(a == b) << node << ": " << f << " differs (" << a.size() << " vs "
+                                << b.size() << " bytes)";
+        }
+        struct stat st {};
+        ASSERT_EQ(::stat((copy + "/shards/model-00001.safetensors").c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 0640u) << node;
+    }
+    EXPECT_FALSE(std::filesystem::exists(s.file(".clusterctl/staging")) &&
+                 !std::filesystem::is_empty(s.file(".clusterctl/staging")))
+        << "the staging copy is removed";
+}
+
 } // namespace
 } // namespace clusterctl::test_support

@@ -220,3 +220,33 @@ TEST(PlanTrain, DetachedLaunchStartsEachNodeInASessionOfItsOwn) {
         << s;
     EXPECT_EQ(s.find("exec /opt/bin/torchrun"), std::string::npos) << s;
 }
+
+TEST(PlanDownload, DistributeFetchesFromTheFirstHostAndPushesToTheOthers) {
+    std::string yaml = std::string(k_train_yaml) + R"(download:
+  - {repo: meta-llama/Tiny, to: /local/model, distribute: true}
+)";
+    Fixture f = load(yaml);
+    plan::PlanInputs in{f.inventory, &f.config, "job-1"};
+    in.local_dir = "/home/me/.clusterctl";
+    auto plan = plan::plan_download(in);
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    ASSERT_EQ(plan->stages.size(), 3u);
+    const auto& download = plan->stages[0];
+    const auto& fetch = plan->stages[1];
+    const auto& copy = plan->stages[2];
+    ASSERT_EQ(download.tasks.size(), 1u);
+    EXPECT_EQ(download.tasks[0].host, 0u);
+    EXPECT_EQ(fetch.kind, plan::StageKind::fetch);
+    EXPECT_TRUE(fetch.all_must_pass) << "no push of a partial copy";
+    ASSERT_EQ(fetch.tasks.size(), 1u);
+    EXPECT_EQ(fetch.tasks[0].host, 0u);
+    EXPECT_EQ(fetch.tasks[0].files[0].source, "/local/model");
+    EXPECT_EQ(fetch.tasks[0].files[0].destination, "/home/me/.clusterctl/staging/job-1/1");
+    EXPECT_EQ(copy.kind, plan::StageKind::push);
+    ASSERT_EQ(copy.tasks.size(), 2u);
+    EXPECT_EQ(copy.tasks[0].host, 1u);
+    EXPECT_EQ(copy.tasks[1].host, 2u);
+    EXPECT_EQ(copy.tasks[1].files[0].source, "/home/me/.clusterctl/staging/job-1/1");
+    EXPECT_EQ(copy.tasks[1].files[0].destination, "/local/model");
+    EXPECT_TRUE(copy.tasks[1].files[0].recursive);
+}

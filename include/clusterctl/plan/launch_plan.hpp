@@ -13,9 +13,14 @@
 namespace clusterctl::plan {
 
 enum class StageKind {
-    run,  // run a RemoteCommand on each task's host
-    push, // copy files to each task's host
+    run,   // run a RemoteCommand on each task's host
+    push,  // copy files to each task's host
+    fetch, // copy a remote file or tree (source) from the task's host to a local directory
 };
+
+inline const char* to_string(StageKind kind) {
+    return kind == StageKind::run ? "run" : kind == StageKind::push ? "push" : "fetch";
+}
 
 struct FileTransfer {
     std::string source;                 // a local path; empty when `content` is given

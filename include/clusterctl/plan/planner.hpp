@@ -18,6 +18,7 @@ struct PlanInputs {
     util::SourceLocation command_at{util::k_command_line_file, 1, 1};
     bool preflight = true; // train: run the pre-flight check first (--no-check: false)
     bool detach = false;   // train: start the job so it outlives clusterctl
+    std::string local_dir = "~/.clusterctl"; // on this machine: download's staging folder
 };
 
 // `command` is run by the remote shell as typed, as ssh and pdsh do with their arguments.
@@ -27,6 +28,10 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in);
 util::Result<LaunchPlan> plan_download(const PlanInputs& in);
 util::Result<LaunchPlan> plan_check(const PlanInputs& in);
 util::Result<LaunchPlan> plan_train(const PlanInputs& in);
+
+// Where `download: distribute: true` keeps the first node's download on this machine:
+// LOCAL_DIR/staging/JOB/STAGE (the download's stage number).
+std::string staging_dir(const PlanInputs& in, std::size_t stage);
 
 // The remote command every step starts from: env, secrets by name, activate.
 RemoteCommand base_command(const config::TrainingConfig* config);
