@@ -1,5 +1,7 @@
 #include "clusterctl/ssh/sftp_upload.hpp"
 
+#include "sftp_error.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -25,12 +27,7 @@ std::string SftpUpload::temp_path() const {
 }
 
 void SftpUpload::fail(const std::string& what) {
-    char* message = nullptr;
-    int rc = libssh2_session_last_error(m_session, &message, nullptr, 0);
-    std::string detail = message && *message ? message : "error";
-    if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && m_sftp)
-        detail = fmt::format("SFTP status {}", libssh2_sftp_last_error(m_sftp));
-    m_error = fmt::format("{}: {}", what, detail);
+    m_error = sftp_error(m_session, m_sftp, what);
     m_step = Step::failed;
 }
 
