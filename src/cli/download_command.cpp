@@ -18,8 +18,7 @@ void set_download_command(CLI::App& app, CommandTable& table) {
             ctx, plan::plan_download,
             [&ctx](const plan::LaunchPlan& plan, const report::RunSummary&, int code) {
                 std::error_code ec;
-                std::filesystem::remove_all(ctx.env.home() + "/.clusterctl/staging/" + plan.job_id,
-                                            ec);
+                std::filesystem::remove_all(plan::staging_dir(local_dir(ctx), plan.job_id), ec);
                 return code;
             });
     };

@@ -76,7 +76,7 @@ int run_planned(Context& ctx, const Planner& planner, const AfterRun& after) {
     plan::PlanInputs in{inputs->inventory, inputs->config_ptr(),
                         ctx.options.job_id.empty() ? new_job_id(*inputs) : ctx.options.job_id,
                         ctx.line.at_arg(0)};
-    in.local_dir = ctx.env.home() + "/.clusterctl";
+    in.local_dir = local_dir(ctx);
     auto plan = planner(in);
     if (!plan) return report_error(ctx, plan.error());
     if (ctx.options.dry_run) {

@@ -19,4 +19,9 @@ using AfterRun =
 
 int run_planned(Context& ctx, const Planner& planner, const AfterRun& after = {});
 
+// What clusterctl keeps on this machine: HOME/.clusterctl (PlanInputs::local_dir).
+inline std::string local_dir(const Context& ctx) {
+    return ctx.env.home() + "/.clusterctl";
+}
+
 } // namespace clusterctl::cli

@@ -205,8 +205,8 @@ util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Ov
     return inventory;
 }
 
-util::Result<std::vector<std::size_t>> select_hosts(const HostSelector& selector,
-                                                    const std::vector<HostSpec>& hosts) {
+util::Result<std::vector<std::size_t>>
+select_hosts(const HostSelector& selector, const std::vector<HostSpec>& hosts, bool absent_ok) {
     std::vector<std::size_t> picked;
     if (selector.expression == "all") {
         for (std::size_t i = 0; i < hosts.size(); ++i)
@@ -220,6 +220,7 @@ util::Result<std::vector<std::size_t>> select_hosts(const HostSelector& selector
     for (const auto& n : *named) {
         auto it = std::find_if(hosts.begin(), hosts.end(),
                                [&](const HostSpec& h) { return h.name == n.name; });
+        if (it == hosts.end() && absent_ok) continue;
         if (it == hosts.end())
             return fail(error_at(selector.where,
                                  fmt::format("'on:' names host '{}', which is not in the host "

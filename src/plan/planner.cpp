@@ -1,7 +1,6 @@
 #include "clusterctl/plan/planner.hpp"
 
 #include "clusterctl/config/host_list.hpp"
-#include "clusterctl/config/hostfile.hpp"
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/plan/preflight.hpp"
 #include "clusterctl/plan/torchrun.hpp"
@@ -110,20 +109,11 @@ std::string rank_map_note(const LaunchPlan& plan, const config::TrainSettings& t
 util::Result<LaunchPlan> with_node_env(LaunchPlan plan, const config::TrainingConfig* config) {
     if (!config) return plan;
     for (const auto& entry : config->node_env) {
+        auto picked = config::select_hosts(entry.on, plan.hosts, true);
+        if (!picked) return fail(picked.error());
         std::vector<bool> chosen(plan.hosts.size(), false);
-        const std::string& e = entry.on.expression;
-        if (e == "all" || e == "first" || e == "last") {
-            auto picked = config::select_hosts(entry.on, plan.hosts);
-            if (!picked) return fail(picked.error());
-            for (std::size_t i : *picked)
-                chosen[i] = true;
-        } else {
-            auto named = config::parse_host_expression(e, entry.on.where);
-            if (!named) return fail(named.error());
-            for (const auto& n : *named)
-                for (std::size_t i = 0; i < plan.hosts.size(); ++i)
-                    if (plan.hosts[i].name == n.name) chosen[i] = true;
-        }
+        for (std::size_t i : *picked)
+            chosen[i] = true;
         for (auto& stage : plan.stages) {
             if (stage.kind != StageKind::run) continue;
             for (auto& task : stage.tasks) {
@@ -145,8 +135,8 @@ util::Result<LaunchPlan> with_node_env(LaunchPlan plan, const config::TrainingCo
 
 } // namespace
 
-std::string staging_dir(const PlanInputs& in, std::size_t stage) {
-    return fmt::format("{}/staging/{}/{}", in.local_dir, in.job_id, stage);
+std::string staging_dir(const std::string& local_dir, const std::string& job_id) {
+    return fmt::format("{}/staging/{}", local_dir, job_id);
 }
 
 RemoteCommand base_command(const config::TrainingConfig* config) {
@@ -212,7 +202,8 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
         plan.stages.push_back(std::move(*stage));
         if (d.distribute && plan.hosts.size() > 1) {
             // No shared filesystem: the first node's folder comes here, then goes to the others.
-            std::string staging = staging_dir(in, plan.stages.size());
+            std::string staging =
+                fmt::format("{}/{}", staging_dir(in.local_dir, in.job_id), plan.stages.size());
             Stage fetch;
             fetch.name = "fetch " + d.repo;
             fetch.kind = StageKind::fetch;

@@ -39,8 +39,10 @@ struct Inventory {
 util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Overrides& flags,
                                           const util::Environment& env);
 
-// "all", "first", "last" or a host list expression -> indexes into `hosts`.
+// "all", "first", "last" or a host list expression -> indexes into `hosts`. A named host
+// not in `hosts` is an error, or left out with `absent_ok` (node_env: -w may leave it out).
 util::Result<std::vector<std::size_t>> select_hosts(const HostSelector& selector,
-                                                    const std::vector<HostSpec>& hosts);
+                                                    const std::vector<HostSpec>& hosts,
+                                                    bool absent_ok = false);
 
 } // namespace clusterctl::config

@@ -29,9 +29,9 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in);
 util::Result<LaunchPlan> plan_check(const PlanInputs& in);
 util::Result<LaunchPlan> plan_train(const PlanInputs& in);
 
-// Where `download: distribute: true` keeps the first node's download on this machine:
-// LOCAL_DIR/staging/JOB/STAGE (the download's stage number).
-std::string staging_dir(const PlanInputs& in, std::size_t stage);
+// Where `download: distribute: true` keeps the first nodes' downloads of job JOB on this
+// machine: LOCAL_DIR/staging/JOB, one folder in it per download (its stage number).
+std::string staging_dir(const std::string& local_dir, const std::string& job_id);
 
 // The remote command every step starts from: env, secrets by name, activate.
 RemoteCommand base_command(const config::TrainingConfig* config);
