@@ -31,10 +31,17 @@ constexpr std::size_t k_last_lines = 20;
 constexpr auto k_never = Clock::time_point::max();
 constexpr std::size_t k_tunnel_owner = std::size_t(1) << 40; // poll owners from here: tunnels
 
-// Silence longer than this from a running host means it is gone.
+// libssh2 1.10 sends a keepalive at most every 2 s (it raises an interval of 1 to 2), by a
+// clock of whole seconds, and a live host's reply comes about one period after the last.
+std::chrono::seconds keepalive_period(const config::HostSpec& spec) {
+    return std::chrono::seconds(std::max(2, spec.server_alive_interval_s));
+}
+
+// Silence longer than this from a running host means it is gone: ServerAliveCountMax
+// keepalives unanswered, and never less than two, or an idle host whose reply to each
+// keepalive comes a little after the period would be declared lost.
 std::chrono::seconds alive_window(const config::HostSpec& spec) {
-    return std::chrono::seconds(std::max(1, spec.server_alive_interval_s) *
-                                std::max(1, spec.server_alive_count_max));
+    return keepalive_period(spec) * std::max(2, spec.server_alive_count_max);
 }
 
 // How long a stopping host has: the wrapper's grace period (TERM .. KILL), and 5 s more for
@@ -244,8 +251,8 @@ void Executor::begin_task(HostRun& h) {
                           : k_never;
     if (h.spec->server_alive_interval_s > 0) {
         libssh2_keepalive_config(h.connection->session(), 1,
-                                 static_cast<unsigned>(h.spec->server_alive_interval_s));
-        h.next_keepalive = h.task_started + std::chrono::seconds(h.spec->server_alive_interval_s);
+                                 static_cast<unsigned>(keepalive_period(*h.spec).count()));
+        h.next_keepalive = h.task_started + std::chrono::seconds(1); // libssh2 says when
         h.liveness_check = h.task_started + alive_window(*h.spec);
     }
     if (m_stage->kind == plan::StageKind::fetch) {
@@ -333,7 +340,6 @@ void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
 void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
     if (is_stderr) {
         if (auto control = parse_control_line(line)) {
-            // "pgid N" is for detached jobs; an attached run kills through stdin EOF.
             if (control->word == "skipped") h.skipped = true;
             return;
         }
@@ -546,10 +552,10 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
         auto window = alive_window(*h.spec);
         if (now - h.connection->last_received() >= window) {
             finish(h, HostState::failed, "lost",
-                   fmt::format("nothing received for {} s (ServerAliveInterval {} x "
-                               "ServerAliveCountMax {}): host or network down",
-                               h.spec->server_alive_interval_s * h.spec->server_alive_count_max,
-                               h.spec->server_alive_interval_s, h.spec->server_alive_count_max));
+                   fmt::format("nothing received for {} s ({} keepalives {} s apart unanswered; "
+                               "ServerAliveInterval, ServerAliveCountMax): host or network down",
+                               window.count(), window / keepalive_period(*h.spec),
+                               keepalive_period(*h.spec).count()));
             return;
         }
         h.liveness_check = h.connection->last_received() + window;
@@ -568,7 +574,7 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
             int next = 0;
             libssh2_keepalive_send(session, &next);
         }
-        h.next_keepalive = now + std::chrono::seconds(h.spec->server_alive_interval_s);
+        h.next_keepalive = now + std::chrono::seconds(1);
     }
     if (h.mode == HostRun::Mode::running) step(h);
     if (h.mode == HostRun::Mode::running) rearm(h);

@@ -8,45 +8,52 @@
 namespace clusterctl::exec {
 namespace {
 
-// bash. The header and then exactly LEN bytes of script are read with builtins (LC_ALL=C
-// makes `read -N` count bytes), so nothing of the stream that follows is consumed and no
-// process is started for it. Under `set -m` the script's subshell leads a process group
-// of its own; bash's job notices ("[1]+ Done") go to /dev/null while it is on. The watchdog is a
-// forked subshell too: it holds stdin, and EOF there (a cancel, or a dropped connection) kills that
-// group. Two forks and no exec per command.
-constexpr std::string_view k_bootstrap = R"SH(IFS=' ' read -r n g || exit 255
+// bash, run by the session's own shell process (sshd makes it a session leader, so its
+// process group is the command's). The header and then exactly LEN bytes of script are
+// read with builtins (LC_ALL=C makes `read -N` count bytes), so nothing of the stream that
+// follows is consumed. The watchdog is the one process forked: it holds stdin, and EOF
+// there (a cancel, or a dropped connection) kills the group: TERM, then KILL once the
+// shell is gone or the grace period is over. The script runs in the shell itself, and
+// when it ends the EXIT trap sends TERM to what it left in the group (the watchdog
+// ignores it). If the script replaces that trap or execs, the watchdog sees the shell
+// gone within a second (it polls with `read -t 1`; the shell is gone when the watchdog's
+// parent is not it any more, which a zombie shell cannot hide) and kills the rest.
+constexpr std::string_view k_bootstrap = R"SH(unset b s
+IFS=' ' read -r n g || exit 255
 LC_ALL=C IFS= read -r -N "$n" p || exit 255
-exec 4>&2 2>/dev/null
-set -m
-( exec 2>&4 4>&-; unset n g; eval "$p" ) </dev/null &
-c=$!
-set +m
-exec 2>&4 4>&-
-unset p
-printf '\036clusterctl:pgid %s\n' "$c" >&2
 {
-while IFS= read -r l; do :; done
-kill -TERM -"$c" 2>/dev/null || exit 0
+trap '' TERM
+a() { kill -0 "$$" || return; s=; read -r s </proc/self/stat || return 0; set -- ${s##*) }; [ "$2" = "$$" ]; }
+while a; do
+IFS= read -r -t 1 l
+s=$?
+[ "$s" -eq 0 ] || [ "$s" -gt 128 ] || break
+done
+kill -TERM -"$$"
 i=0
-while [ "$i" -lt "$((g * 10))" ] && kill -0 -"$c" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-kill -KILL -"$c" 2>/dev/null
+while [ "$i" -lt "$((g * 10))" ] && a; do sleep 0.1; i=$((i + 1)); done
+kill -KILL -"$$"
 } <&0 >/dev/null 2>&1 &
-w=$!
 exec </dev/null
-wait "$c"
-r=$?
-kill "$w" 2>/dev/null
-kill -KILL -"$c" 2>/dev/null
-exit "$r")SH";
+trap 'r=$?; trap "" TERM; kill -TERM 0 2>/dev/null; exit "$r"' EXIT
+unset n g
+eval "$p")SH";
 
 } // namespace
 
-std::string wrapper_command() {
-    // A bash login shell runs the bootstrap itself; any other starts bash for it. That
-    // saves an exec of bash per command on the usual cluster (one of its few costs).
-    return fmt::format(
-        "if [ -n \"${{BASH_VERSION-}}\" ]; then\n{}\nelse exec bash -c {} clusterctl; fi",
-        k_bootstrap, util::shell_quote(k_bootstrap));
+const std::string& wrapper_command() {
+    // Any login shell can run this part. The bootstrap kills its process group, so it
+    // must lead one: sshd's session shell does (field 3 after the name in
+    // /proc/PID/stat is the group); anything else goes through setsid first. A bash
+    // login shell runs the bootstrap itself, saving an exec of bash per command.
+    static const std::string command = fmt::format(
+        "b={}\n"
+        "s=; read -r s </proc/$$/stat 2>/dev/null; set -- ${{s##*) }}\n"
+        "if [ \"${{3-}}\" != \"$$\" ]; then exec setsid -w bash -c \"$b\" clusterctl; fi\n"
+        "if [ -n \"${{BASH_VERSION-}}\" ]; then eval \"$b\"; else exec bash -c \"$b\" clusterctl; "
+        "fi",
+        util::shell_quote(k_bootstrap));
+    return command;
 }
 
 std::string wrapper_input(std::string_view script, int grace_s) {

@@ -130,11 +130,11 @@ TEST(TimerHeap, FiresInOrderAndReArmingReplaces) {
 
 TEST(RemoteWrapper, ControlLinesAndInputFraming) {
     auto control = exec::parse_control_line("\x1e"
-                                            "clusterctl:pgid 4242");
+                                            "clusterctl:step 4242");
     ASSERT_TRUE(control);
-    EXPECT_EQ(control->word, "pgid");
+    EXPECT_EQ(control->word, "step");
     EXPECT_EQ(control->argument, "4242");
-    EXPECT_FALSE(exec::parse_control_line("clusterctl:pgid 1"));
+    EXPECT_FALSE(exec::parse_control_line("clusterctl:skipped"));
     EXPECT_EQ(exec::wrapper_input("echo hi\n", 10), "8 10\necho hi\n");
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // The small program every host runs for every command. Its command line is fixed and
 // holds no value: the script (with the environment and secrets) arrives on stdin, so no
-// secret is ever in an argv or /proc/PID/cmdline. It runs the script with bash in a
-// process group of its own, says that group's id, and keeps reading stdin: EOF
+// secret is ever in an argv or /proc/PID/cmdline. The session's shell runs the script in
+// a process group of its own, with one forked watchdog that keeps reading stdin: EOF
 // there, because clusterctl cancelled or because the connection dropped, kills the whole
 // group (TERM, then KILL after the grace period). When the script ends, whatever it left
 // in its group is killed too. So no process outlives its clusterctl run.
@@ -13,15 +13,16 @@
 
 namespace clusterctl::exec {
 
-// What the exec channel runs: the bootstrap in the login shell when that is bash, else
-// `bash -c '...'` (any login shell can start it).
-std::string wrapper_command();
+// What the exec channel runs: the bootstrap in the login shell when that is bash and
+// leads its process group (as sshd's session shell does), else `bash -c '...'` (any
+// login shell can start it), through `setsid -w` when the shell leads no group.
+const std::string& wrapper_command();
 
 // The wrapper's stdin: "LENGTH GRACE_SECONDS\n" and the script.
 std::string wrapper_input(std::string_view script, int grace_s);
 
 // A line a remote script wrote on stderr to tell clusterctl something
-// (plan::k_control_prefix, a word, an optional argument): "pgid 4242", "skipped".
+// (plan::k_control_prefix, a word, an optional argument): "skipped".
 struct ControlLine {
     std::string word;
     std::string argument;
