@@ -2,6 +2,7 @@
 
 #include "clusterctl/config/host_list.hpp"
 #include "clusterctl/exec/line_splitter.hpp"
+#include "clusterctl/exec/line_tail.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
 #include "clusterctl/exec/upload_items.hpp"
@@ -27,7 +28,6 @@ using Clock = std::chrono::steady_clock;
 using report::HostState;
 using report::StepStatus;
 
-constexpr std::size_t k_last_lines = 20;
 constexpr auto k_never = Clock::time_point::max();
 constexpr std::size_t k_tunnel_owner = std::size_t(1) << 40; // poll owners from here: tunnels
 
@@ -57,6 +57,8 @@ std::chrono::seconds retry_delay(int attempt) {
 
 // A '\r'-rewritten line: the text after its last '\r' that has text (tqdm ends with one).
 std::string_view after_carriage_return(std::string_view line) {
+    // Most lines have no '\r': one memchr says so.
+    if (!std::memchr(line.data(), '\r', line.size())) return line;
     while (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
     auto cr = line.rfind('\r');
@@ -118,7 +120,7 @@ struct HostRun {
     Clock::time_point armed = k_never;          // the deadline the timer heap holds
 
     LineSplitter out, err;
-    std::deque<std::string> last_lines;
+    LineTail last_lines;
     report::HostOutcome outcome;
 };
 
@@ -195,7 +197,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.outcome.stage = std::move(stage);
     h.outcome.message = std::move(message);
     h.outcome.duration_s = h.started == k_never ? 0 : seconds_between(h.started, Clock::now());
-    h.outcome.last_lines.assign(h.last_lines.begin(), h.last_lines.end());
+    h.outcome.last_lines = h.last_lines.lines();
     h.channel.reset();
     h.upload.reset();
     h.fetch.reset();
@@ -358,10 +360,7 @@ void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
         line = masked;
     }
     // After a reported failure the lines are its teardown's: the summary keeps those before.
-    if (!(h.reported_exit && h.cancelled)) {
-        if (h.last_lines.size() == k_last_lines) h.last_lines.pop_front();
-        h.last_lines.emplace_back(line);
-    }
+    if (!(h.reported_exit && h.cancelled)) h.last_lines.push(line);
     m_observer.on_line(h.index, is_stderr, line);
 }
 

@@ -6,6 +6,10 @@
 #include <nlohmann/json.hpp>
 
 namespace clusterctl::output {
+namespace {
+constexpr std::size_t k_buffer =
+    32 * 1024; // per host that prints: 8 writes less than stdio's 4 KiB
+}
 
 RunLogs::RunLogs(std::string dir, std::vector<std::string> hosts)
     : m_dir(std::move(dir)), m_hosts(std::move(hosts)), m_files(m_hosts.size(), nullptr) {
@@ -28,9 +32,11 @@ void RunLogs::line(std::size_t host, std::string_view text) {
         std::replace(name.begin(), name.end(), '/', '_');
         f = std::fopen(fmt::format("{}/{}.log", m_dir, name).c_str(), "ae");
         if (!f) return;
+        std::setvbuf(f, nullptr, _IOFBF, k_buffer);
     }
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fputc('\n', f);
+    // One thread writes these files: no stdio lock per line (2 MB of output is 31,000 lines).
+    ::fwrite_unlocked(text.data(), 1, text.size(), f);
+    ::putc_unlocked('\n', f);
 }
 
 void RunLogs::write_summary(const nlohmann::json& summary) {

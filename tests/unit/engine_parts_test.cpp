@@ -1,7 +1,8 @@
 // The engine's pure parts: base64 and fingerprints, private key inspection, the line
-// splitter, the timer heap, control lines and the run report.
+// splitter and tail, the timer heap, control lines and the run report.
 
 #include "clusterctl/exec/line_splitter.hpp"
+#include "clusterctl/exec/line_tail.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
 #include "clusterctl/report/run_report.hpp"
@@ -110,6 +111,30 @@ TEST(LineSplitter, AnEndlessLineIsPassedOnInPieces) {
     lines.clear();
     splitter.feed("wxyz0123456789", [&](std::string_view l) { lines.emplace_back(l); });
     EXPECT_EQ(lines, (std::vector<std::string>{"uvwxyz01", "23456789"}));
+}
+
+TEST(LineTail, KeepsTheLastLinesOldestFirst) {
+    exec::LineTail tail;
+    EXPECT_TRUE(tail.lines().empty());
+    for (int i = 0; i < 25; ++i)
+        tail.push("line " + std::to_string(i));
+    auto lines = tail.lines();
+    ASSERT_EQ(lines.size(), exec::LineTail::k_lines);
+    EXPECT_EQ(lines.front(), "line 5");
+    EXPECT_EQ(lines.back(), "line 24");
+    tail.clear();
+    tail.push("after");
+    EXPECT_EQ(tail.lines(), (std::vector<std::string>{"after"}));
+}
+
+TEST(LineTail, CutsALongLineAtACharacterBoundary) {
+    exec::LineTail tail;
+    // 'é' is two bytes: byte 512 is the second byte of one, so the cut falls before it.
+    std::string line = std::string(511, 'a') + "\xc3\xa9" + std::string(1000, 'b');
+    tail.push(line);
+    EXPECT_EQ(tail.lines().front(), std::string(511, 'a') + " ... (1002 more bytes)");
+    tail.push(std::string(512, 'c'));
+    EXPECT_EQ(tail.lines().back(), std::string(512, 'c'));
 }
 
 TEST(TimerHeap, FiresInOrderAndReArmingReplaces) {
