@@ -3,6 +3,7 @@
 #include "clusterctl/ssh/library.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -353,10 +354,19 @@ bool Connection::try_files() {
             }
             m_file_trying = true;
         }
-        int rc = libssh2_userauth_publickey_frommemory(
-            m_session, m_user.c_str(), m_user.size(),
-            id->public_key.empty() ? nullptr : id->public_key.data(), id->public_key.size(),
-            id->private_key.data(), id->private_key.size(), nullptr);
+        int rc;
+        if (id->ed25519) {
+            m_sign_key = const_cast<Ed25519Key*>(id->ed25519.get()); // libssh2 wants void*
+            const std::string& blob = id->ed25519->public_blob();
+            rc = libssh2_userauth_publickey(m_session, m_user.c_str(),
+                                            reinterpret_cast<const unsigned char*>(blob.data()),
+                                            blob.size(), &Connection::sign_ed25519, &m_sign_key);
+        } else {
+            rc = libssh2_userauth_publickey_frommemory(
+                m_session, m_user.c_str(), m_user.size(),
+                id->public_key.empty() ? nullptr : id->public_key.data(), id->public_key.size(),
+                id->private_key.data(), id->private_key.size(), nullptr);
+        }
         if (rc == LIBSSH2_ERROR_EAGAIN) return true;
         m_file_trying = false;
         if (rc == 0) {
@@ -366,6 +376,19 @@ bool Connection::try_files() {
         m_auth_notes.push_back(fmt::format("{} was refused", path));
     }
     return false;
+}
+
+// libssh2's sign callback: the raw signature, in memory libssh2 frees with free().
+int Connection::sign_ed25519(LIBSSH2_SESSION*, unsigned char** sig, std::size_t* sig_len,
+                             const unsigned char* data, std::size_t data_len, void** abstract) {
+    const auto* key = static_cast<const Ed25519Key*>(*abstract);
+    std::string signature = key->sign({reinterpret_cast<const char*>(data), data_len});
+    if (signature.empty()) return -1;
+    *sig = static_cast<unsigned char*>(std::malloc(signature.size()));
+    if (!*sig) return -1;
+    std::memcpy(*sig, signature.data(), signature.size());
+    *sig_len = signature.size();
+    return 0;
 }
 
 void Connection::auth_failed() {

@@ -50,10 +50,11 @@ std::optional<std::string_view> pem_body(std::string_view text, std::string_view
     return text.substr(b, e - b);
 }
 
-std::optional<KeyInfo> inspect_openssh_key(std::string_view body) {
-    auto raw = util::base64_decode(body);
-    if (!raw) return std::nullopt;
-    WireReader r(*raw);
+struct OpensshKey {
+    std::string_view cipher, public_blob, private_section;
+};
+
+std::optional<OpensshKey> read_openssh_key(WireReader& r) {
     if (!r.skip(std::string_view("openssh-key-v1\0", 15))) return std::nullopt;
     auto cipher = r.string();
     auto kdf = r.string();
@@ -61,7 +62,17 @@ std::optional<KeyInfo> inspect_openssh_key(std::string_view body) {
     auto count = r.u32();
     auto public_blob = r.string();
     if (!cipher || !kdf || !kdf_options || !count || !public_blob) return std::nullopt;
-    return KeyInfo{key_type_of_blob(*public_blob), *cipher != "none"};
+    auto private_section = r.string();
+    return OpensshKey{*cipher, *public_blob, private_section.value_or(std::string_view())};
+}
+
+std::optional<KeyInfo> inspect_openssh_key(std::string_view body) {
+    auto raw = util::base64_decode(body);
+    if (!raw) return std::nullopt;
+    WireReader r(*raw);
+    auto key = read_openssh_key(r);
+    if (!key) return std::nullopt;
+    return KeyInfo{key_type_of_blob(key->public_blob), key->cipher != "none"};
 }
 
 } // namespace
@@ -113,6 +124,29 @@ std::optional<KeyInfo> inspect_private_key(std::string_view text) {
     return std::nullopt;
 }
 
+std::optional<Ed25519Parts> openssh_ed25519_parts(std::string_view text) {
+    auto body = pem_body(text, "OPENSSH PRIVATE KEY");
+    if (!body) return std::nullopt;
+    auto raw = util::base64_decode(*body);
+    if (!raw) return std::nullopt;
+    WireReader r(*raw);
+    auto key = read_openssh_key(r);
+    if (!key || key->cipher != "none" || key_type_of_blob(key->public_blob) != KeyType::ed25519)
+        return std::nullopt;
+    // Private section: two equal check words, then type, public key, seed + public key.
+    WireReader p(key->private_section);
+    auto check1 = p.u32();
+    auto check2 = p.u32();
+    auto type = p.string();
+    auto public_key = p.string();
+    auto secret = p.string();
+    if (!check1 || !check2 || *check1 != *check2 || type != "ssh-ed25519" || !public_key ||
+        public_key->size() != 32 || !secret || secret->size() != 64 ||
+        secret->substr(32) != *public_key)
+        return std::nullopt;
+    return Ed25519Parts{std::string(secret->substr(0, 32)), std::string(key->public_blob)};
+}
+
 const Identity* IdentityCache::load(const std::string& path) {
     if (auto it = m_loaded.find(path); it != m_loaded.end()) return it->second.get();
     std::unique_ptr<Identity> identity;
@@ -123,6 +157,8 @@ const Identity* IdentityCache::load(const std::string& path) {
             identity->info = *info;
             identity->private_key = std::move(*text);
             if (auto pub = util::read_file_if_present(path + ".pub")) identity->public_key = *pub;
+            if (auto parts = openssh_ed25519_parts(identity->private_key))
+                identity->ed25519 = Ed25519Key::from_seed(parts->seed, parts->public_blob);
         }
     }
     return m_loaded.emplace(path, std::move(identity)).first->second.get();

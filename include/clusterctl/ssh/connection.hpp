@@ -75,6 +75,8 @@ public:
 private:
     static ssize_t on_recv(libssh2_socket_t fd, void* buffer, size_t length, int flags,
                            void** abstract);
+    static int sign_ed25519(LIBSSH2_SESSION* session, unsigned char** sig, std::size_t* sig_len,
+                            const unsigned char* data, std::size_t data_len, void** abstract);
     void begin_session();
     void connect_step();
     void handshake_step();
@@ -104,6 +106,7 @@ private:
     bool m_agent_trying = false;
     std::size_t m_file_index = 0;
     bool m_file_trying = false;
+    void* m_sign_key = nullptr;            // the Ed25519Key being tried, for the sign callback
     std::vector<std::string> m_auth_notes; // why each key did not log in
 };
 

@@ -3,6 +3,8 @@
 // is (RSA cannot log in with Debian 12's libssh2 against OpenSSH >= 8.8) and whether it
 // is passphrase-protected (clusterctl never prompts; the agent must hold such keys).
 
+#include "clusterctl/ssh/ed25519_key.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,7 +36,17 @@ struct Identity {
     KeyInfo info;
     std::string private_key; // the file's text, handed to libssh2 from memory
     std::string public_key;  // PATH.pub's text when it exists
+    // An unencrypted OpenSSH ed25519 key, made once: sessions sign with it directly.
+    std::shared_ptr<const Ed25519Key> ed25519;
 };
+
+// The seed and public key blob of an unencrypted OpenSSH ("openssh-key-v1") ed25519
+// private key; nullopt for anything else.
+struct Ed25519Parts {
+    std::string seed;        // 32 bytes
+    std::string public_blob; // string "ssh-ed25519", string key (32 bytes)
+};
+std::optional<Ed25519Parts> openssh_ed25519_parts(std::string_view text);
 
 // Loads each identity file once, however many hosts use it.
 class IdentityCache {
