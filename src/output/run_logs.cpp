@@ -7,9 +7,9 @@
 
 namespace clusterctl::output {
 namespace {
-constexpr std::size_t k_buffer =
-    32 * 1024; // per host that prints: 8 writes less than stdio's 4 KiB
-}
+// Per host that prints: a write for every 32 KiB of its log, not every 4 KiB as stdio's default.
+constexpr std::size_t k_buffer = 32 * 1024;
+} // namespace
 
 RunLogs::RunLogs(std::string dir, std::vector<std::string> hosts)
     : m_dir(std::move(dir)), m_hosts(std::move(hosts)), m_files(m_hosts.size(), nullptr) {
