@@ -17,17 +17,19 @@ namespace {
 // when it ends the EXIT trap sends TERM to what it left in the group (the watchdog
 // ignores it). If the script replaces that trap or execs, the watchdog sees the shell
 // gone within a second (it polls with `read -t 1`; the shell is gone when the watchdog's
-// parent is not it any more, which a zombie shell cannot hide) and kills the rest.
-constexpr std::string_view k_bootstrap = R"SH(unset b s
+// parent is not it any more, which a zombie shell cannot hide) and kills the rest. A
+// command that ends within that second costs the watchdog no look at /proc.
+constexpr std::string_view k_bootstrap = R"SH(unset b
 IFS=' ' read -r n g || exit 255
 LC_ALL=C IFS= read -r -N "$n" p || exit 255
 {
 trap '' TERM
 a() { kill -0 "$$" || return; s=; read -r s </proc/self/stat || return 0; set -- ${s##*) }; [ "$2" = "$$" ]; }
-while a; do
+while :; do
 IFS= read -r -t 1 l
 s=$?
 [ "$s" -eq 0 ] || [ "$s" -gt 128 ] || break
+a || break
 done
 kill -TERM -"$$"
 i=0
@@ -42,14 +44,14 @@ eval "$p")SH";
 } // namespace
 
 const std::string& wrapper_command() {
-    // Any login shell can run this part. The bootstrap kills its process group, so it
-    // must lead one: sshd's session shell does (field 3 after the name in
-    // /proc/PID/stat is the group); anything else goes through setsid first. A bash
-    // login shell runs the bootstrap itself, saving an exec of bash per command.
+    // Any POSIX login shell can run this part. The bootstrap kills its process group, so
+    // it must lead one: sshd's session shell does. A group whose id is the shell's PID
+    // exists only if the shell leads it (Linux reuses no PID still naming a group), so
+    // `kill -0 -$$` asks in one system call; anything else goes through setsid first. A
+    // bash login shell runs the bootstrap itself, saving an exec of bash per command.
     static const std::string command = fmt::format(
         "b={}\n"
-        "s=; read -r s </proc/$$/stat 2>/dev/null; set -- ${{s##*) }}\n"
-        "if [ \"${{3-}}\" != \"$$\" ]; then exec setsid -w bash -c \"$b\" clusterctl; fi\n"
+        "if ! kill -0 -$$ 2>/dev/null; then exec setsid -w bash -c \"$b\" clusterctl; fi\n"
         "if [ -n \"${{BASH_VERSION-}}\" ]; then eval \"$b\"; else exec bash -c \"$b\" clusterctl; "
         "fi",
         util::shell_quote(k_bootstrap));

@@ -5,11 +5,13 @@
 #include "clusterctl/exec/line_tail.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
+#include "clusterctl/output/run_logs.hpp"
 #include "clusterctl/report/run_report.hpp"
 #include "clusterctl/ssh/identity.hpp"
 #include "clusterctl/ssh/known_hosts.hpp"
 #include "clusterctl/util/base64.hpp"
 
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -206,6 +208,28 @@ TEST(RemoteWrapper, ControlLinesAndInputFraming) {
     EXPECT_EQ(control->argument, "4242");
     EXPECT_FALSE(exec::parse_control_line("clusterctl:skipped"));
     EXPECT_EQ(exec::wrapper_input("echo hi\n", 10), "8 10\necho hi\n");
+}
+
+// 2 MB of output from each of 64 hosts is 31,000 writes a host with stdio's own 4 KiB
+// buffer; the log keeps 32 KiB before it writes.
+TEST(RunLogs, AHostLogIsWrittenIn32KiBPieces) {
+    std::string dir = ::testing::TempDir() + "run_logs_test";
+    std::filesystem::remove_all(dir);
+    std::string log = dir + "/node-1.log";
+    {
+        output::RunLogs logs(dir, {"node-1"});
+        ASSERT_EQ(logs.error(), "");
+        std::string line(99, 'x'); // 100 bytes with its newline
+        for (int i = 0; i < 300; ++i)
+            logs.line(0, line);
+        EXPECT_EQ(std::filesystem::file_size(log), 0u) << "30,000 bytes fit in the buffer";
+        for (int i = 0; i < 100; ++i)
+            logs.line(0, line);
+        EXPECT_EQ(std::filesystem::file_size(log), 32u * 1024);
+        logs.write_summary(nlohmann::json::object());
+        EXPECT_EQ(std::filesystem::file_size(log), 40'000u);
+    }
+    std::filesystem::remove_all(dir);
 }
 
 TEST(RunReport, ExitCodeAndSummary) {

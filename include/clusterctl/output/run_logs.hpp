@@ -3,6 +3,7 @@
 // as shown), and LOG_DIR/summary.json. Written as lines arrive, never held in memory.
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@ private:
     std::string m_dir;
     std::vector<std::string> m_hosts;
     std::vector<std::FILE*> m_files;
+    std::vector<std::unique_ptr<char[]>> m_buffers; // each file's stdio buffer, set up once
     std::string m_error;
 };
 
