@@ -12,8 +12,12 @@ namespace clusterctl::cli {
 
 namespace {
 
+bool dumb_terminal(const Context& ctx) {
+    return ctx.env.get("TERM").value_or("") == "dumb";
+}
+
 bool use_color(const Context& ctx, bool tty) {
-    return tty && !ctx.env.get("NO_COLOR") && ctx.env.get("TERM").value_or("") != "dumb";
+    return tty && !ctx.env.get("NO_COLOR") && !dumb_terminal(ctx);
 }
 
 int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan,
@@ -35,7 +39,9 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     live_options.json = ctx.options.json;
     live_options.color = use_color(ctx, ctx.terminal.out) && !ctx.options.json;
     output::LiveOutput live(ctx.out, ctx.err, names, live_options);
-    output::ProgressLine progress(ctx.err, ctx.terminal.err && !ctx.options.quiet,
+    // A dumb terminal (an editor's shell) cannot move the cursor back over the area.
+    output::ProgressLine progress(ctx.err,
+                                  ctx.terminal.err && !ctx.options.quiet && !dumb_terminal(ctx),
                                   ctx.terminal.columns);
     ConsoleObserver observer(names, live, progress, logs.error().empty() ? &logs : nullptr, ctx.err,
                              ctx.options.quiet);

@@ -10,9 +10,13 @@ constexpr std::size_t k_status_lines = 8; // more hosts than that: "and N more"
 } // namespace
 
 void ProgressLine::update(const std::string& text) {
-    if (!m_enabled || text == m_text) return;
-    m_text = text;
-    maybe_redraw();
+    if (!m_enabled) return;
+    if (text != m_text) {
+        m_text = text;
+        m_stale = true;
+    }
+    // The same text again still draws a change that came too soon after the last redraw.
+    if (m_stale) maybe_redraw();
 }
 
 void ProgressLine::status(const std::string& host, const std::string& text) {
@@ -22,6 +26,7 @@ void ProgressLine::status(const std::string& host, const std::string& text) {
     } else {
         m_status[host] = text;
     }
+    m_stale = true;
     maybe_redraw();
 }
 
@@ -59,6 +64,7 @@ void ProgressLine::redraw() {
     }
     m_err << area << std::flush;
     m_shown_lines = lines;
+    m_stale = false;
 }
 
 } // namespace clusterctl::output

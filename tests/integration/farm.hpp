@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <poll.h>
+#include <pty.h>
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
@@ -107,6 +109,59 @@ private:
     std::string m_out, m_err;
 };
 
+struct TerminalRun {
+    int code; // as Process::wait
+    std::string screen;
+};
+
+// `argv` on a pseudo-terminal of 120 columns as its stdin, stdout and stderr: what a user
+// at a terminal sees, escape sequences and all ("\n" comes out as "\r\n").
+inline TerminalRun run_on_terminal(const std::vector<std::string>& argv,
+                                   const std::vector<std::string>& env,
+                                   std::chrono::seconds limit) {
+    std::vector<char*> args, envp;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& e : env)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    winsize size{};
+    size.ws_row = 40;
+    size.ws_col = 120;
+    int master = -1;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
+    if (pid < 0) throw std::runtime_error("forkpty");
+    if (pid == 0) {
+        ::execve(args[0], args.data(), envp.data());
+        ::_exit(127);
+    }
+    TerminalRun run{-1, ""};
+    bool timed_out = false;
+    auto until = std::chrono::steady_clock::now() + limit;
+    char buffer[4096];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        until - std::chrono::steady_clock::now())
+                        .count();
+        if (left <= 0) {
+            ::kill(pid, SIGKILL);
+            timed_out = true;
+            break;
+        }
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 200))) <= 0) continue;
+        ssize_t n = ::read(master, buffer, sizeof buffer);
+        if (n <= 0) break; // EIO: the terminal's other side is closed, the run is over
+        run.screen.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!timed_out) run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return run;
+}
+
 // Live processes whose command line starts with `prefix` ("sleep 3012"), or holds
 // `needle` anywhere. Zombies have no command line, so they do not count.
 inline std::vector<pid_t> processes_matching(const std::string& needle, bool anywhere) {
@@ -187,17 +242,8 @@ public:
     // clusterctl ARGS with the farm's hostfile and ssh_config.
     std::unique_ptr<Process> start(std::vector<std::string> args,
                                    const std::vector<std::string>& extra_env = {}) {
-        std::vector<std::string> argv{CLUSTERCTL_BINARY, "--log-dir", file("logs")};
-        bool has_hosts = false, has_ssh_config = false;
-        for (const auto& a : args) {
-            if (a == "--hostfile" || a == "-c" || a == "-w") has_hosts = true;
-            if (a == "--ssh-config") has_ssh_config = true;
-        }
-        if (!has_hosts) argv.insert(argv.end(), {"--hostfile", file("hostfile")});
-        if (!has_ssh_config) argv.insert(argv.end(), {"--ssh-config", file("ssh_config")});
-        argv.insert(argv.end(), args.begin(), args.end());
         ++m_runs;
-        return std::make_unique<Process>(argv, file("out." + std::to_string(m_runs)),
+        return std::make_unique<Process>(argv(args), file("out." + std::to_string(m_runs)),
                                          file("err." + std::to_string(m_runs)), env(extra_env));
     }
 
@@ -212,7 +258,27 @@ public:
         return {code, p->out(), p->err()};
     }
 
+    // The same on a terminal: `screen` is what it shows.
+    TerminalRun run_on_terminal(const std::vector<std::string>& args,
+                                const std::vector<std::string>& extra_env = {},
+                                std::chrono::seconds limit = std::chrono::seconds(60)) {
+        return test_support::run_on_terminal(argv(args), env(extra_env), limit);
+    }
+
 private:
+    std::vector<std::string> argv(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{CLUSTERCTL_BINARY, "--log-dir", file("logs")};
+        bool has_hosts = false, has_ssh_config = false;
+        for (const auto& a : args) {
+            if (a == "--hostfile" || a == "-c" || a == "-w") has_hosts = true;
+            if (a == "--ssh-config") has_ssh_config = true;
+        }
+        if (!has_hosts) argv.insert(argv.end(), {"--hostfile", file("hostfile")});
+        if (!has_ssh_config) argv.insert(argv.end(), {"--ssh-config", file("ssh_config")});
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
+    }
+
     TempDir m_dir;
     std::string m_net;
     int m_port = 0;

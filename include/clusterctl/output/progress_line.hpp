@@ -18,7 +18,8 @@ public:
     ProgressLine(std::ostream& err, bool enabled, std::size_t width = 80)
         : m_err(err), m_enabled(enabled), m_width(width < 20 ? 80 : width) {}
 
-    // Redraws when the text changed and 100 ms have passed.
+    // Redraws when something changed and 100 ms have passed since the last redraw; a
+    // change that came sooner is drawn by a later call, even with the same text.
     void update(const std::string& text);
     // A host's progress bar; an empty text removes its line.
     void status(const std::string& host, const std::string& text);
@@ -32,6 +33,7 @@ private:
     bool m_enabled;
     std::size_t m_width;
     std::size_t m_shown_lines = 0;
+    bool m_stale = false; // something changed that the terminal does not show yet
     std::string m_text;
     std::map<std::string, std::string> m_status; // by host name
     std::chrono::steady_clock::time_point m_last{};
