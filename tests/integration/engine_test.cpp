@@ -288,6 +288,49 @@ TEST(Engine, UnknownHostFailsStrictAndAcceptNewRecordsIt) {
     EXPECT_EQ(farm.run({"exec", "--", "true"}).code, 0);
 }
 
+// The hosts offer an ECDSA key as well as the ed25519 one. libssh2 1.10 asks for ECDSA
+// first, so only the preference taken from known_hosts lets them log in when the file
+// holds their ed25519 key; hashed entries (ssh-keygen -H) are read as plain ones.
+TEST(Engine, HostKeyTypeFollowsKnownHostsHashedOrNot) {
+    Farm farm(3, test_seed(), "--ecdsa-host-key");
+    auto ed25519 = farm.run({"exec", "--", "true"});
+    EXPECT_EQ(ed25519.code, 0) << ed25519.err;
+
+    std::string known = read_file(farm.file("known_hosts"));
+    std::string ecdsa_key = read_file(farm.file("ssh_host_ecdsa_key.pub"));
+    ecdsa_key = ecdsa_key.substr(0, ecdsa_key.find(' ', ecdsa_key.find(' ') + 1));
+    std::string ecdsa_known;
+    for (int i = 1; i <= 3; ++i)
+        ecdsa_known +=
+            "[" + farm.address(i) + "]:" + std::to_string(farm.port()) + " " + ecdsa_key + "\n";
+    write_file(farm.file("known_hosts"), ecdsa_known);
+    auto ecdsa = farm.run({"exec", "--", "true"});
+    EXPECT_EQ(ecdsa.code, 0) << ecdsa.err;
+
+    write_file(farm.file("known_hosts"), known);
+    ASSERT_EQ(std::system(
+                  ("ssh-keygen -q -H -f " + farm.file("known_hosts") + " >/dev/null 2>&1").c_str()),
+              0);
+    std::string hashed = read_file(farm.file("known_hosts"));
+    ASSERT_EQ(hashed.find(farm.address(1)), std::string::npos) << hashed;
+    ASSERT_EQ(count(hashed, "|1|"), 3u) << hashed;
+    auto r = farm.run({"exec", "--", "echo ok"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(count(r.out, ": ok\n"), 3u) << r.out;
+}
+
+TEST(Engine, HostKeysOffConnectsAndWarnsOnce) {
+    Farm farm(3, test_seed());
+    write_file(farm.file("known_hosts"), "");
+    std::string config =
+        ssh_config_with(farm, "StrictHostKeyChecking yes", "StrictHostKeyChecking no");
+    auto r = farm.run({"--ssh-config", config, "exec", "--", "echo ok"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(count(r.out, ": ok\n"), 3u) << r.out;
+    EXPECT_EQ(count(r.err, "host keys are not checked"), 1u) << r.err;
+    EXPECT_EQ(read_file(farm.file("known_hosts")), "") << "off records nothing";
+}
+
 TEST(Engine, TimeoutKillsTheRemoteCommand) {
     Farm farm(2, test_seed());
     auto r = farm.run({"--timeout", "1", "exec", "--", "sleep 3010"}, {}, 60s);
