@@ -109,8 +109,9 @@ struct HostRun {
     std::unique_ptr<ssh::SftpUpload> upload;
     std::unique_ptr<ssh::SftpFetch> fetch;
     bool timed_out = false, cancelled = false, skipped = false;
-    std::optional<int> reported_exit; // the command said it failed (Stage::failure_line)
-    int task_attempts = 0;            // of the current stage's command, for Stage::retries
+    std::optional<int> reported_exit;  // the command said it failed (Stage::failure_line)
+    std::optional<long> process_group; // the command's on the host (the wrapper says it)
+    int task_attempts = 0;             // of the current stage's command, for Stage::retries
 
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
@@ -247,6 +248,7 @@ void Executor::begin_task(HostRun& h) {
     h.task_started = Clock::now();
     h.timed_out = h.skipped = false;
     h.reported_exit.reset();
+    h.process_group.reset();
     h.last_lines.clear(); // the summary shows the failing step's lines
     h.task_deadline = m_options.command_timeout_s > 0
                           ? h.task_started + std::chrono::seconds(m_options.command_timeout_s)
@@ -343,6 +345,7 @@ void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
     if (is_stderr) {
         if (auto control = parse_control_line(line)) {
             if (control->word == "skipped") h.skipped = true;
+            if (control->word == "pgid") h.process_group = std::atol(control->argument.c_str());
             return;
         }
     }
@@ -382,7 +385,7 @@ void Executor::end_task(HostRun& h) {
     h.out.flush([&](std::string_view line) { on_line(h, false, line); });
     h.err.flush([&](std::string_view line) { on_line(h, true, line); });
     report::StepResult step{m_stage->name, StepStatus::ok, std::nullopt,
-                            seconds_between(h.task_started, now)};
+                            seconds_between(h.task_started, now), h.process_group};
     HostState state = HostState::done;
     std::string stage, message;
     if (h.channel) {

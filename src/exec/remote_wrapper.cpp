@@ -18,7 +18,8 @@ namespace {
 // ignores it). If the script replaces that trap or execs, the watchdog sees the shell
 // gone within a second (it polls with `read -t 1`; the shell is gone when the watchdog's
 // parent is not it any more, which a zombie shell cannot hide) and kills the rest. A
-// command that ends within that second costs the watchdog no look at /proc.
+// command that ends within that second costs the watchdog no look at /proc. The group's
+// id goes back as a control line ("pgid N") for the run's summary.
 constexpr std::string_view k_bootstrap = R"SH(unset b
 IFS=' ' read -r n g || exit 255
 LC_ALL=C IFS= read -r -N "$n" p || exit 255
@@ -38,6 +39,7 @@ kill -KILL -"$$"
 } <&0 >/dev/null 2>&1 &
 exec </dev/null
 trap 'r=$?; trap "" TERM; kill -TERM 0 2>/dev/null; exit "$r"' EXIT
+printf '\036clusterctl:pgid %s\n' "$$" >&2
 unset n g
 eval "$p")SH";
 

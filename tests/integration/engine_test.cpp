@@ -357,6 +357,24 @@ TEST(Engine, ExitCodesAndSignalsAreReported) {
     EXPECT_NE(r.err.find("h003 exit 143 (SIGTERM)"), std::string::npos) << r.err;
 }
 
+// summary.json names the process group each command ran in, as the host saw it.
+TEST(Engine, SummaryNamesEachCommandsProcessGroup) {
+    Farm farm(2, test_seed());
+    auto r =
+        farm.run({"exec", "--", "read -r s </proc/$$/stat; set -- ${s##*) }; echo \"group $3\""});
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto s = summary_of(farm);
+    for (std::string host : {"h001", "h002"}) {
+        auto group = host_in(s, host)["steps"][0]["process_group"];
+        ASSERT_TRUE(group.is_number()) << s.dump();
+        EXPECT_NE(r.out.find(host + ": group " + std::to_string(group.get<long>()) + "\n"),
+                  std::string::npos)
+            << r.out;
+    }
+    EXPECT_EQ(r.out.find("pgid"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("pgid"), std::string::npos) << r.err;
+}
+
 TEST(Engine, StderrIsKeptApartFromStdout) {
     Farm farm(2, test_seed());
     auto r =

@@ -56,14 +56,23 @@ struct Wrapper {
             ::waitpid(pid, nullptr, 0);
         }
     }
+    // Its output, without the control lines for clusterctl (kept in `control`), as the
+    // executor takes them out.
     std::string read_all() {
         std::string text;
         char buffer[4096];
         ssize_t n;
         while ((n = ::read(out, buffer, sizeof buffer)) > 0)
             text.append(buffer, static_cast<std::size_t>(n));
-        return text;
+        std::string shown;
+        for (std::size_t at = 0, end; at < text.size(); at = end + 1) {
+            end = std::min(text.find('\n', at), text.size() - 1);
+            std::string line = text.substr(at, end + 1 - at);
+            (exec::parse_control_line(line) ? control : shown) += line;
+        }
+        return shown;
     }
+    std::string control;
     int wait() {
         int status = 0;
         ::waitpid(pid, &status, 0);
@@ -96,6 +105,8 @@ TEST_P(WrapperTest, RunsTheScriptInAProcessGroupOfItsOwn) {
     ASSERT_NE(space, std::string::npos) << text;
     EXPECT_EQ(text.substr(0, space) + "\n", text.substr(space + 1)) << "pgid and pid: " << text;
     EXPECT_NE(std::stoi(text.substr(0, space)), ::getpgrp());
+    // ... and says which, for the run's summary.
+    EXPECT_EQ(w.control, "\036clusterctl:pgid " + text.substr(0, space) + "\n");
 }
 
 TEST_P(WrapperTest, EofOnStdinKillsTheWholeGroup) {
@@ -163,6 +174,8 @@ TEST_P(WrapperTest, SaysNothingOfItsOwnWhenTheScriptEndsAtOnce) {
             std::string text = w.read_all();
             EXPECT_EQ(w.wait(), i % 2 ? 0 : 3);
             EXPECT_EQ(text, i % 2 ? "" : "x\n");
+            EXPECT_EQ(w.control.rfind("\036clusterctl:pgid ", 0), 0u) << w.control;
+            EXPECT_EQ(std::count(w.control.begin(), w.control.end(), '\n'), 1) << w.control;
         }
     }
 }

@@ -22,7 +22,7 @@ const std::string& wrapper_command();
 std::string wrapper_input(std::string_view script, int grace_s);
 
 // A line a remote script wrote on stderr to tell clusterctl something
-// (plan::k_control_prefix, a word, an optional argument): "skipped".
+// (plan::k_control_prefix, a word, an optional argument): "skipped", "pgid N".
 struct ControlLine {
     std::string word;
     std::string argument;

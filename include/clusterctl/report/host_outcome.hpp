@@ -32,6 +32,7 @@ struct StepResult {
     StepStatus status = StepStatus::ok;
     std::optional<int> exit_code;
     double duration_s = 0;
+    std::optional<long> process_group; // the command's on the host, as its wrapper said
 };
 
 struct HostOutcome {
