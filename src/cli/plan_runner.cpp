@@ -63,7 +63,9 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     if (logs.error().empty()) summary.log_dir = logs.dir();
 
     nlohmann::json json = report::summary_json(summary);
-    logs.write_summary(json);
+    if (std::string error = logs.write_summary(json); !error.empty() && !ctx.options.quiet)
+        ctx.err << "clusterctl: warning: " << error << "; the logs in " << logs.dir()
+                << " are incomplete\n";
     if (ctx.options.json) ctx.out << json.dump() << "\n" << std::flush;
     auto code = report::exit_code_of(summary);
     bool color = use_color(ctx, ctx.terminal.err);

@@ -5,16 +5,21 @@
 #include "clusterctl/exec/line_tail.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
+#include "clusterctl/output/log_writer.hpp"
 #include "clusterctl/output/run_logs.hpp"
 #include "clusterctl/report/run_report.hpp"
 #include "clusterctl/ssh/identity.hpp"
 #include "clusterctl/ssh/known_hosts.hpp"
 #include "clusterctl/util/base64.hpp"
 
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
+#include <unistd.h>
 
 namespace clusterctl {
 namespace {
@@ -210,8 +215,8 @@ TEST(RemoteWrapper, ControlLinesAndInputFraming) {
     EXPECT_EQ(exec::wrapper_input("echo hi\n", 10), "8 10\necho hi\n");
 }
 
-// 2 MB of output from each of 64 hosts is 31,000 writes a host with stdio's own 4 KiB
-// buffer; the log keeps 32 KiB before it writes.
+// 2 MB of output from each of 64 hosts would be 31,000 writes a host 4 KiB at a time; the
+// log keeps 32 KiB before it hands them to its writer thread.
 TEST(RunLogs, AHostLogIsWrittenIn32KiBPieces) {
     std::string dir = ::testing::TempDir() + "run_logs_test";
     std::filesystem::remove_all(dir);
@@ -225,11 +230,38 @@ TEST(RunLogs, AHostLogIsWrittenIn32KiBPieces) {
         EXPECT_EQ(std::filesystem::file_size(log), 0u) << "30,000 bytes fit in the buffer";
         for (int i = 0; i < 100; ++i)
             logs.line(0, line);
-        EXPECT_EQ(std::filesystem::file_size(log), 32u * 1024);
-        logs.write_summary(nlohmann::json::object());
+        // The first 32 KiB, and the 100-byte line that crossed it, go to the writer thread.
+        for (int wait = 0; wait < 200 && std::filesystem::file_size(log) == 0; ++wait)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_EQ(std::filesystem::file_size(log), 32'800u);
+        EXPECT_EQ(logs.write_summary(nlohmann::json::object()), "");
         EXPECT_EQ(std::filesystem::file_size(log), 40'000u);
+        EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
     }
     std::filesystem::remove_all(dir);
+}
+
+TEST(LogWriter, WritesChunksInOrderAndSaysWhatFailed) {
+    std::string path = ::testing::TempDir() + "log_writer_test.log";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(full, 0);
+    output::LogWriter writer(64); // a small limit: write() waits for room now and then
+    std::string expected;
+    for (int i = 0; i < 1000; ++i) {
+        std::string chunk = std::to_string(i) + "\n";
+        expected += chunk;
+        writer.write(fd, chunk);
+    }
+    EXPECT_EQ(writer.finish(), "");
+    writer.write(full, "lost\n");
+    EXPECT_EQ(writer.finish(), "writing a host log: No space left on device");
+    ::close(fd);
+    ::close(full);
+    std::ifstream in(path);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), expected);
+    std::filesystem::remove(path);
 }
 
 TEST(RunReport, ExitCodeAndSummary) {

@@ -1,0 +1,45 @@
+#pragma once
+// Writes the per-host logs on a thread of its own, so that a slow --log-dir (an NFS home
+// directory is common on clusters) never stalls the event loop that drives every host.
+// The loop hands over whole chunks; the thread writes them in order, per file descriptor.
+// It starts with the first chunk: a run that prints nothing starts no thread.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace clusterctl::output {
+
+class LogWriter {
+public:
+    // Past `max_pending` bytes not yet written, write() waits: a disk slower than the
+    // hosts' output slows the run down rather than fill memory.
+    explicit LogWriter(std::size_t max_pending = std::size_t(64) << 20)
+        : m_max_pending(max_pending) {}
+    ~LogWriter() { finish(); }
+    LogWriter(const LogWriter&) = delete;
+    LogWriter& operator=(const LogWriter&) = delete;
+
+    void write(int fd, std::string chunk);
+    // Waits until every chunk is written; then the first error ("" if none). Once only:
+    // write() after finish() starts the thread again.
+    std::string finish();
+
+private:
+    void run();
+
+    std::size_t m_max_pending;
+    std::mutex m_mutex;
+    std::condition_variable m_work, m_room;
+    std::deque<std::pair<int, std::string>> m_queue;
+    std::size_t m_pending = 0; // bytes in m_queue and in the chunk being written
+    bool m_stopping = false;
+    std::string m_error;
+    std::thread m_thread;
+};
+
+} // namespace clusterctl::output
