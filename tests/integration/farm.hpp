@@ -40,7 +40,15 @@ inline void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-// A child process with stdout and stderr in files.
+// argv or envp for exec: the strings, then a null pointer.
+inline std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    for (const auto& s : strings)
+        pointers.push_back(const_cast<char*>(s.c_str()));
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
 // A clean environment for clusterctl: HOME, a plain PATH, root, the sanitizers' options,
 // then `extra`.
 inline std::vector<std::string> clusterctl_env(const std::string& home,
@@ -52,6 +60,7 @@ inline std::vector<std::string> clusterctl_env(const std::string& home,
     return e;
 }
 
+// A child process with stdout and stderr in files.
 class Process {
 public:
     Process(const std::vector<std::string>& argv, const std::string& out_file,
@@ -64,13 +73,7 @@ public:
                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
         posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(),
                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        std::vector<char*> args, envp;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        for (const auto& e : env)
-            envp.push_back(const_cast<char*>(e.c_str()));
-        envp.push_back(nullptr);
+        std::vector<char*> args = c_strings(argv), envp = c_strings(env);
         if (posix_spawn(&m_pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data()) != 0)
             throw std::runtime_error("posix_spawn " + argv[0]);
         posix_spawn_file_actions_destroy(&actions);
@@ -119,13 +122,7 @@ struct TerminalRun {
 inline TerminalRun run_on_terminal(const std::vector<std::string>& argv,
                                    const std::vector<std::string>& env,
                                    std::chrono::seconds limit) {
-    std::vector<char*> args, envp;
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const auto& e : env)
-        envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
+    std::vector<char*> args = c_strings(argv), envp = c_strings(env);
     winsize size{};
     size.ws_row = 40;
     size.ws_col = 120;
