@@ -25,8 +25,8 @@ public:
     LogWriter& operator=(const LogWriter&) = delete;
 
     void write(int fd, std::string chunk);
-    // Waits until every chunk is written; then the first error ("" if none). Once only:
-    // write() after finish() starts the thread again.
+    // Waits until every chunk is written and the thread has ended; then the first error
+    // ("" if none). A write() after it starts a new thread.
     std::string finish();
 
 private:
