@@ -20,7 +20,7 @@ namespace {
 // parent is not it any more, which a zombie shell cannot hide) and kills the rest. A
 // command that ends within that second costs the watchdog no look at /proc. The group's
 // id goes back as a control line ("pgid N") for the run's summary.
-constexpr std::string_view k_bootstrap = R"SH(unset b
+constexpr std::string_view k_bootstrap = R"SH(unset b s
 IFS=' ' read -r n g || exit 255
 LC_ALL=C IFS= read -r -N "$n" p || exit 255
 {
@@ -46,14 +46,16 @@ eval "$p")SH";
 } // namespace
 
 const std::string& wrapper_command() {
-    // Any POSIX login shell can run this part. The bootstrap kills its process group, so
-    // it must lead one: sshd's session shell does. A group whose id is the shell's PID
-    // exists only if the shell leads it (Linux reuses no PID still naming a group), so
-    // `kill -0 -$$` asks in one system call; anything else goes through setsid first. A
-    // bash login shell runs the bootstrap itself, saving an exec of bash per command.
+    // Any login shell can run this part. The bootstrap kills its process group, so it
+    // must lead one: sshd's session shell does (field 3 after the name in
+    // /proc/PID/stat is the group); anything else goes through setsid first. A bash
+    // login shell runs the bootstrap itself, saving an exec of bash per command. (Asking
+    // with `kill -0 -$$` instead made Detach.RunsOnThenStatusLogsAndStop fail one run in
+    // six, a `logs -f` ending by SIGTERM, for a saving too small to measure.)
     static const std::string command = fmt::format(
         "b={}\n"
-        "if ! kill -0 -$$ 2>/dev/null; then exec setsid -w bash -c \"$b\" clusterctl; fi\n"
+        "s=; read -r s </proc/$$/stat 2>/dev/null; set -- ${{s##*) }}\n"
+        "if [ \"${{3-}}\" != \"$$\" ]; then exec setsid -w bash -c \"$b\" clusterctl; fi\n"
         "if [ -n \"${{BASH_VERSION-}}\" ]; then eval \"$b\"; else exec bash -c \"$b\" clusterctl; "
         "fi",
         util::shell_quote(k_bootstrap));
