@@ -35,14 +35,13 @@ void RunLogs::line(std::size_t host, std::string_view text) {
         log.fd = ::open(fmt::format("{}/{}.log", m_dir, name).c_str(),
                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log.fd < 0) return;
-        log.buffer.reserve(k_chunk + 512);
     }
+    if (log.buffer.empty()) log.buffer.reserve(k_chunk + 512); // its first line, or a new chunk
     log.buffer += text;
     log.buffer += '\n';
     if (log.buffer.size() < k_chunk) return;
     m_writer.write(log.fd, std::move(log.buffer));
-    log.buffer = std::string();
-    log.buffer.reserve(k_chunk + 512);
+    log.buffer.clear(); // moved from: valid, its contents unspecified
 }
 
 std::string RunLogs::flush_all() {
