@@ -1,6 +1,6 @@
 #include "clusterctl/plan/detached_job.hpp"
 
-#include "clusterctl/util/shell_quote.hpp"
+#include "clusterctl/util/shell_script.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -8,21 +8,21 @@
 namespace clusterctl::plan {
 namespace {
 
-using util::shell_quote;
-
 // Sets d (the job's directory on the node), n (the node's name) and p (the job's process
 // group, empty before launch); alive() says whether anything of the group still runs.
-std::string job_prelude(const std::string& job_id, const std::string& node) {
-    return fmt::format(R"SH(d="$HOME/.clusterctl/jobs/"{id}
-n={node}
+util::ShellScript job_prelude(const std::string& job_id, const std::string& node) {
+    util::ShellScript s;
+    s.add(R"SH(d="$HOME/.clusterctl/jobs/"{}
+n={}
 p=$(cat -- "$d/$n.pid" 2>/dev/null)
-alive() {{ [ -n "$p" ] && kill -0 -- "-$p" 2>/dev/null; }}
+alive() { [ -n "$p" ] && kill -0 -- "-$p" 2>/dev/null; }
 )SH",
-                       fmt::arg("id", shell_quote(job_id)), fmt::arg("node", shell_quote(node)));
+          job_id, node);
+    return s;
 }
 
-std::string status_body() {
-    return R"SH(if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
+constexpr util::ScriptText<0> k_status_body =
+    R"SH(if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
 if [ -s "$d/$n.exit" ]; then
   c=$(cat -- "$d/$n.exit")
   if [ -e "$d/$n.stopped" ]; then echo "stopped (exit $c)"; exit 0; fi
@@ -37,21 +37,20 @@ else
   exit 1
 fi
 )SH";
-}
 
-std::string logs_body(bool follow) {
-    std::string s = R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
-)SH";
+void add_logs_body(util::ShellScript& s, bool follow) {
+    s.add(R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
+)SH");
     // tail --pid ends when the job's leader does; until then it follows the file.
-    s += follow ? R"SH(if alive; then exec tail -n +1 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; fi
-exec cat -- "$d/$n.log"
-)SH"
-                : "exec cat -- \"$d/$n.log\"\n";
-    return s;
+    if (follow)
+        s.add(R"SH(if alive; then exec tail -n +1 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; fi
+)SH");
+    s.add("exec cat -- \"$d/$n.log\"\n");
 }
 
-std::string stop_body(int grace_s) {
-    return fmt::format(R"SH(if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
+void add_stop_body(util::ShellScript& s, int grace_s) {
+    s.add(R"SH(ticks={} grace={}
+if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
 if ! alive; then
   if [ -s "$d/$n.exit" ]; then echo "not running (exited $(cat -- "$d/$n.exit"))"; else echo "not running"; fi
   exit 0
@@ -59,29 +58,30 @@ fi
 : >"$d/$n.stopped"
 kill -TERM -- "-$p" 2>/dev/null
 i=0
-while alive && [ "$i" -lt {ticks} ]; do sleep 0.1; i=$((i + 1)); done
+while alive && [ "$i" -lt "$ticks" ]; do sleep 0.1; i=$((i + 1)); done
 if alive; then
   kill -KILL -- "-$p" 2>/dev/null
-  echo "killed (still running {grace} s after TERM)"
+  echo "killed (still running $grace s after TERM)"
 else
   echo "stopped"
 fi
 )SH",
-                       fmt::arg("ticks", grace_s * 10), fmt::arg("grace", grace_s));
+          grace_s * 10, grace_s);
 }
 
 } // namespace
 
-std::string detached_launch_body(const std::string& job_id, const std::string& node,
-                                 const std::vector<std::string>& argv) {
+util::ShellScript detached_launch_body(const std::string& job_id, const std::string& node,
+                                       const std::vector<std::string>& argv) {
     // The job's bash writes its own PID once setsid has made it a session leader; until
     // then it is still in this script's process group, which the remote wrapper kills when
     // the script ends, so the script waits for that file. bash traps TERM with a no-op
     // (a trap, unlike an ignored signal, is not inherited by torchrun) so that it outlives
     // torchrun and records its exit code. $0 of that bash is the files' stem.
-    return job_prelude(job_id, node) + fmt::format(R"SH(mkdir -p -- "$d" || exit 1
+    util::ShellScript s = job_prelude(job_id, node);
+    s.add(R"SH(mkdir -p -- "$d" || exit 1
 rm -f -- "$d/$n.exit" "$d/$n.stopped" "$d/$n.pid"
-setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@"; echo "$?" >"$0.exit"' "$d/$n" {argv} </dev/null >"$d/$n.log" 2>&1 &
+setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@"; echo "$?" >"$0.exit"' "$d/$n" {} </dev/null >"$d/$n.log" 2>&1 &
 i=0
 until [ -s "$d/$n.pid" ]; do
   if [ "$i" -ge 100 ]; then echo "the job did not start within 10 s (setsid and bash are needed)" >&2; exit 1; fi
@@ -90,7 +90,8 @@ until [ -s "$d/$n.pid" ]; do
 done
 echo "started: pid $(cat -- "$d/$n.pid"), log $d/$n.log"
 )SH",
-                                                   fmt::arg("argv", util::shell_join(argv)));
+          util::ShellWords{argv});
+    return s;
 }
 
 util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& query) {
@@ -110,16 +111,16 @@ util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& qu
                 fmt::format("job {} ran on {}, which is not among the hosts now", query.job_id,
                             name),
                 "give the hostfile and config the job was started with (-c, --hostfile)"));
-        std::string body = job_prelude(query.job_id, name);
+        util::ShellScript body = job_prelude(query.job_id, name);
         switch (query.action) {
         case JobAction::status:
-            body += status_body();
+            body.add(k_status_body);
             break;
         case JobAction::logs:
-            body += logs_body(query.follow);
+            add_logs_body(body, query.follow);
             break;
         case JobAction::stop:
-            body += stop_body(query.grace_s);
+            add_stop_body(body, query.grace_s);
             break;
         }
         RemoteCommand command;

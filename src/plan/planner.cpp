@@ -4,7 +4,7 @@
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/plan/preflight.hpp"
 #include "clusterctl/plan/torchrun.hpp"
-#include "clusterctl/util/shell_quote.hpp"
+#include "clusterctl/util/shell_script.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -54,7 +54,7 @@ util::Result<const config::TrainingConfig*> need_config(const PlanInputs& in,
                          "give -c clusterctl.yaml"));
 }
 
-std::string download_command(const config::DownloadSpec& d) {
+std::vector<std::string> download_argv(const config::DownloadSpec& d) {
     std::vector<std::string> argv{d.tool, "download", d.repo};
     if (d.revision) {
         argv.push_back("--revision");
@@ -72,7 +72,7 @@ std::string download_command(const config::DownloadSpec& d) {
         argv.push_back("--local-dir");
         argv.push_back(*d.to);
     }
-    return util::shell_join(argv);
+    return argv;
 }
 
 std::string remote_path(const config::TrainSettings& train, const std::string& path) {
@@ -152,7 +152,7 @@ RemoteCommand base_command(const config::TrainingConfig* config) {
 util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& command) {
     LaunchPlan plan = empty_plan(in, "exec");
     RemoteCommand remote = base_command(in.config);
-    remote.body = command;
+    remote.body.add_command(command);
     plan.stages.push_back(stage_on_all(plan, "exec", remote));
     return with_node_env(std::move(plan), in.config);
 }
@@ -179,7 +179,7 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in) {
     for (const auto& step : steps) {
         RemoteCommand command = base_command(*config);
         command.creates = step.creates;
-        command.body = step.run;
+        command.body.add_command(step.run);
         auto stage = stage_on(plan, step.on, step.name, command, 0);
         if (!stage) return fail(stage.error());
         plan.stages.push_back(std::move(*stage));
@@ -196,7 +196,7 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
     LaunchPlan plan = empty_plan(in, "download");
     for (const auto& d : (*config)->download) {
         RemoteCommand command = base_command(*config);
-        command.body = download_command(d);
+        command.body.add("{}\n", util::ShellWords{download_argv(d)});
         auto stage = stage_on(plan, d.on, "download " + d.repo, command, d.retries);
         if (!stage) return fail(stage.error());
         plan.stages.push_back(std::move(*stage));
@@ -289,8 +289,10 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
             command.env.push_back({"PYTHONUNBUFFERED", "1"});
         command.workdir = train.workdir.value_or("");
         auto argv = torchrun_argv(train, node);
-        command.body = in.detach ? detached_launch_body(in.job_id, plan.hosts[i].name, argv)
-                                 : "exec " + util::shell_join(argv);
+        if (in.detach)
+            command.body = detached_launch_body(in.job_id, plan.hosts[i].name, argv);
+        else
+            command.body.add("exec {}\n", util::ShellWords{argv});
         launch.tasks.push_back({i, std::move(command), {}});
     }
     plan.stages.push_back(std::move(launch));

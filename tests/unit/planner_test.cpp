@@ -124,8 +124,8 @@ TEST(PlanDownload, QuotesEveryArgumentAndRunsOnTheFirstHost) {
     auto plan = plan::plan_download({f.inventory, &f.config, "j"});
     ASSERT_TRUE(plan.ok());
     ASSERT_EQ(plan->stages[0].tasks.size(), 1u);
-    EXPECT_EQ(plan->stages[0].tasks[0].command.body,
-              "huggingface-cli download meta/x --revision v1 --include '*.json' --local-dir /m");
+    EXPECT_EQ(plan->stages[0].tasks[0].command.body.text(),
+              "huggingface-cli download meta/x --revision v1 --include '*.json' --local-dir /m\n");
     EXPECT_EQ(plan->stages[0].retries, 3);
 }
 

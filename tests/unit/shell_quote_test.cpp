@@ -3,6 +3,7 @@
 // back must equal what went in.
 
 #include "clusterctl/util/shell_quote.hpp"
+#include "clusterctl/util/shell_script.hpp"
 
 #include <gtest/gtest.h>
 #include <random>
@@ -13,9 +14,8 @@ using namespace clusterctl;
 
 namespace {
 
-// Runs `sh -c 'printf "%s\0" WORDS'` and splits its output at NULs.
-std::vector<std::string> argv_through_shell(const std::vector<std::string>& words) {
-    std::string script = "printf '%s\\0' " + util::shell_join(words);
+// What `sh -c SCRIPT` prints; the shell must exit 0.
+std::string run_sh(const std::string& script) {
     std::string command = "/bin/sh -c " + util::shell_quote(script);
     FILE* pipe = ::popen(command.c_str(), "r");
     EXPECT_NE(pipe, nullptr);
@@ -25,6 +25,12 @@ std::vector<std::string> argv_through_shell(const std::vector<std::string>& word
     while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
         out.append(buffer, n);
     EXPECT_EQ(::pclose(pipe), 0);
+    return out;
+}
+
+// Runs `sh -c 'printf "%s\0" WORDS'` and splits its output at NULs.
+std::vector<std::string> argv_through_shell(const std::vector<std::string>& words) {
+    std::string out = run_sh("printf '%s\\0' " + util::shell_join(words));
     std::vector<std::string> back;
     std::size_t pos = 0;
     while (pos < out.size()) {
@@ -72,4 +78,37 @@ TEST(ShellQuote, HostileHostNamesAndValues) {
     std::vector<std::string> words = {
         "$(touch /tmp/pwned)", "`id`", "; rm -rf /", "a'b\"c", "${HOME}", "x\ny", "-n", "*"};
     EXPECT_EQ(argv_through_shell(words), words);
+}
+
+TEST(ShellScript, HolesTakeValuesAsOneWordEach) {
+    util::ShellScript s;
+    std::vector<std::string> argv = {"a b", "$(x)"};
+    s.add("d={} n={} argv=({})\n", "/w$(touch M)", 8, util::ShellWords{argv});
+    EXPECT_EQ(s.text(), "d='/w$(touch M)' n=8 argv=('a b' '$(x)')\n");
+}
+
+TEST(ShellScript, OtherBracesAreShellText) {
+    util::ShellScript s;
+    s.add("alive() { [ -n \"${p}\" ]; }\nv={}\n", "x");
+    EXPECT_EQ(s.text(), "alive() { [ -n \"${p}\" ]; }\nv=x\n");
+    EXPECT_EQ(util::ScriptText<2>::holes("{}{} ${a} {x}"), 2u);
+}
+
+TEST(ShellScript, AVariableNameThatIsNotOneIsABug) {
+    util::ShellScript s;
+    EXPECT_THROW(s.add("export {}=1\n", util::ShellVariable{"A;id"}), std::invalid_argument);
+    EXPECT_THROW(s.add("export {}=1\n", util::ShellVariable{"1A"}), std::invalid_argument);
+    s.add("export {}=1\n", util::ShellVariable{"_A1"});
+    EXPECT_EQ(s.text(), "export _A1=1\n");
+}
+
+TEST(ShellScript, HostileValuesComeBackUnchangedThroughARealShell) {
+    std::mt19937 rng(20261201);
+    for (int round = 0; round < 40; ++round) {
+        std::string a = random_word(rng), b = random_word(rng);
+        util::ShellScript s;
+        s.add("x={} y={}\nprintf '%s\\0' \"$x\" \"$y\"\n", a, b);
+        EXPECT_EQ(run_sh(s.text()), a + std::string(1, '\0') + b + std::string(1, '\0'))
+            << "round " << round;
+    }
 }

@@ -18,8 +18,8 @@
 namespace clusterctl::plan {
 
 // The node-side body that starts `argv` detached and returns at once.
-std::string detached_launch_body(const std::string& job_id, const std::string& node,
-                                 const std::vector<std::string>& argv);
+util::ShellScript detached_launch_body(const std::string& job_id, const std::string& node,
+                                       const std::vector<std::string>& argv);
 
 enum class JobAction {
     status, // per node: running (pid), exited CODE, stopped, lost; fails unless running or 0

@@ -4,6 +4,7 @@
 // executor can write the real one (into the wrapper's stdin) and a dry run '***'.
 
 #include "clusterctl/config/training_config.hpp"
+#include "clusterctl/util/shell_script.hpp"
 
 #include <functional>
 #include <optional>
@@ -24,15 +25,12 @@ struct RemoteCommand {
     std::optional<std::string> activate;
     std::string workdir;                // empty: the login directory
     std::optional<std::string> creates; // the step is skipped where this path exists
-    std::string body;                   // shell text, run by bash
+    util::ShellScript body;             // run by bash; values only ever quoted in it
 };
 
 using SecretValue = std::function<std::string(std::string_view name)>;
 
 // The script as bash will run it: exports, activate, cd, the skip test, then the body.
 std::string render_script(const RemoteCommand& command, const SecretValue& secret_value);
-
-// The shell line that reports a skipped step to clusterctl.
-std::string skipped_control_line();
 
 } // namespace clusterctl::plan
