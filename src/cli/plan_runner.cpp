@@ -3,6 +3,7 @@
 #include "clusterctl/exec/executor.hpp"
 #include "clusterctl/output/dry_run.hpp"
 #include "clusterctl/report/run_report.hpp"
+#include "clusterctl/util/strings.hpp"
 #include "console_observer.hpp"
 
 #include <fmt/format.h>
@@ -79,6 +80,11 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
 } // namespace
 
 int run_planned(Context& ctx, const Planner& planner, const AfterRun& after) {
+    if (!ctx.options.job_id.empty() && !util::is_valid_job_id(ctx.options.job_id))
+        return report_error(
+            ctx, util::error_at(ctx.line.at_value({"--job-id"}),
+                                fmt::format("bad job id {}", util::quoted(ctx.options.job_id)),
+                                util::k_job_id_hint));
     auto inputs = load_inputs(ctx);
     if (!inputs) return report_error(ctx, inputs.error());
     plan::PlanInputs in{inputs->inventory, inputs->config_ptr(),

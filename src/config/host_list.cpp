@@ -33,11 +33,12 @@ util::Result<std::vector<std::string>> expand_range_set(std::string_view set,
         std::size_t dash = item.find('-');
         std::string_view low = item.substr(0, dash);
         std::string_view high = dash == std::string_view::npos ? low : item.substr(dash + 1);
-        auto lo = util::parse_int(low, 0, 999999999);
-        auto hi = util::parse_int(high, 0, 999999999);
+        auto lo = util::parse_int(low, 0, k_max_range_number);
+        auto hi = util::parse_int(high, 0, k_max_range_number);
         if (!lo || !hi || low.front() == '-' || high.empty() || high.front() == '-') {
             return fail(error_at(item_at, fmt::format("bad host range '{}'", item),
-                                 "a range is two non-negative numbers like 001-008"));
+                                 fmt::format("a range is two numbers from 0 to {} like 001-008",
+                                             k_max_range_number)));
         }
         if (*lo > *hi) {
             return fail(error_at(
@@ -74,6 +75,9 @@ util::Result<std::vector<std::string>> expand_host_pattern(std::string_view patt
             pos, open == std::string_view::npos ? std::string_view::npos : open - pos);
         for (auto& r : results)
             r += literal;
+        if (results.front().size() > k_max_host_name)
+            return fail(error_at(where, "host name longer than 253 characters",
+                                 "a DNS name has at most 253 characters"));
         if (open == std::string_view::npos) break;
         std::size_t close = pattern.find(']', open);
         if (close == std::string_view::npos) {
@@ -149,22 +153,40 @@ SplitName split_name(const std::string& name) {
     return {name.substr(0, begin), name.substr(begin, end - begin + 1), name.substr(end + 1)};
 }
 
+// The text a range starting at `low` gives `n`: padded to low's width when low has a
+// leading zero (pdsh, clush), else plain.
+std::string range_text(const std::string& low, long long n) {
+    std::size_t width = (low.size() > 1 && low.front() == '0') ? low.size() : 0;
+    return fmt::format("{:0{}}", n, width);
+}
+
+// Numbers (as text) -> "1-3,7": a run goes on while the next number is the one the run's
+// range would produce, so expanding the result gives exactly these numbers back.
 std::string fold_group(std::vector<std::string> digits) {
     auto value = [](const std::string& d) { return std::stoll(d); };
     std::sort(digits.begin(), digits.end(), [&](const auto& a, const auto& b) {
-        return a.size() != b.size() ? a.size() < b.size() : value(a) < value(b);
+        return value(a) != value(b) ? value(a) < value(b) : a.size() < b.size();
     });
+    digits.erase(std::unique(digits.begin(), digits.end()), digits.end());
+    std::vector<bool> used(digits.size(), false);
     std::string out;
-    std::size_t i = 0;
-    while (i < digits.size()) {
-        std::size_t j = i;
-        while (j + 1 < digits.size() && digits[j + 1].size() == digits[i].size() &&
-               value(digits[j + 1]) == value(digits[j]) + 1)
-            ++j;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (used[i]) continue;
+        used[i] = true;
+        std::size_t last = i;
+        long long next = value(digits[i]) + 1;
+        // The next value's text is among the few entries after `last` (same value, other
+        // paddings sort together).
+        for (std::size_t j = last + 1; j < digits.size() && value(digits[j]) <= next; ++j) {
+            if (used[j] || value(digits[j]) != next || digits[j] != range_text(digits[i], next))
+                continue;
+            used[j] = true;
+            last = j;
+            ++next;
+        }
         if (!out.empty()) out += ',';
         out += digits[i];
-        if (j > i) out += "-" + digits[j];
-        i = j + 1;
+        if (last != i) out += "-" + digits[last];
     }
     return out;
 }
@@ -184,7 +206,7 @@ std::string fold_host_list(const std::vector<std::string>& hosts) {
     std::vector<std::vector<std::string>> digits;
     for (const auto& host : hosts) {
         SplitName s = split_name(host);
-        if (s.digits.empty() || s.digits.size() > 15) {
+        if (s.digits.empty() || s.digits.size() > k_max_range_digits) {
             items.push_back({host});
             continue;
         }

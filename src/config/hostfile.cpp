@@ -5,6 +5,7 @@
 #include "clusterctl/util/text_file.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <unordered_map>
 
@@ -21,11 +22,6 @@ constexpr std::string_view k_name_hint = "host names may hold letters, digits, '
 bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '-' || c == '_';
-}
-
-bool is_ipv6_char(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
-           c == '.';
 }
 
 // "[user@]host[:port]" with host a name, a name with ranges, or "[v6]".
@@ -95,21 +91,60 @@ util::Result<Target> parse_target(std::string_view token, const SourceLocation& 
     return t;
 }
 
+bool is_ipv4_like(std::string_view name) {
+    return name.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+bool parses_as(int family, std::string_view text) {
+    unsigned char address[16];
+    return ::inet_pton(family, std::string(text).c_str(), address) == 1;
+}
+
+// A DNS name (at most 253 characters, labels of 1 to 63), a dotted IPv4 address, or (in
+// brackets, or bare with several ':') an IPv6 address, as inet_pton reads them.
 util::Status check_host_name(std::string_view name, bool ipv6, const SourceLocation& where) {
     if (name.empty()) return fail(error_at(where, "empty host name", "give a host name"));
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        bool good = ipv6 ? is_ipv6_char(name[i]) : is_name_char(name[i]);
-        if (!good) {
-            return fail(error_at(
-                where.advanced(static_cast<int>(i)),
-                fmt::format("invalid character '{}' in host name '{}'", name[i], name),
-                ipv6 ? "an IPv6 address holds hex digits, ':' and '.'" : std::string(k_name_hint)));
-        }
+    if (ipv6) {
+        if (!parses_as(AF_INET6, name))
+            return fail(error_at(where, fmt::format("bad IPv6 address {}", util::quoted(name)),
+                                 "write it as inet_pton reads it, e.g. [fd00::7] or [::1]:2222"));
+        return util::Ok{};
     }
-    if (!ipv6 && (name.front() == '-' || name.front() == '.'))
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (!is_name_char(name[i]))
+            return fail(error_at(where.advanced(static_cast<int>(i)),
+                                 fmt::format("invalid character {} in host name {}",
+                                             util::quoted(name.substr(i, 1)), util::quoted(name)),
+                                 std::string(k_name_hint)));
+    }
+    if (name.front() == '-' || name.front() == '.')
         return fail(error_at(where,
                              fmt::format("host name '{}' starts with '{}'", name, name.front()),
                              "a host name starts with a letter or digit"));
+    if (is_ipv4_like(name)) {
+        if (!parses_as(AF_INET, name))
+            return fail(error_at(where, fmt::format("bad IPv4 address '{}'", name),
+                                 "four numbers from 0 to 255, e.g. 10.0.0.7"));
+        return util::Ok{};
+    }
+    if (name.size() > k_max_host_name)
+        return fail(error_at(where, fmt::format("host name of {} characters", name.size()),
+                             "a DNS name has at most 253 characters"));
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        std::size_t dot = std::min(name.find('.', start), name.size());
+        std::size_t length = dot - start;
+        if (length > 63)
+            return fail(error_at(where.advanced(static_cast<int>(start)),
+                                 fmt::format("a part of host name '{}' has {} characters",
+                                             name.substr(0, 80), length),
+                                 "each dot-separated part of a DNS name has at most 63"));
+        if (length == 0 && dot != name.size())
+            return fail(error_at(where.advanced(static_cast<int>(start)),
+                                 fmt::format("empty part in host name '{}'", name),
+                                 "remove the doubled '.'"));
+        start = dot + 1;
+    }
     return util::Ok{};
 }
 

@@ -4,6 +4,7 @@
 #include "clusterctl/util/text_file.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <fmt/format.h>
 #include <glob.h>
 
@@ -18,7 +19,7 @@ constexpr int k_max_include_depth = 16;
 
 // Keys clusterctl reads. Any other OpenSSH key is accepted and ignored, as ssh(1) would
 // use it for things a launcher does not do (X11, forwarding, ...).
-enum class ValueKind { text, port, seconds, count, yes_no, host_key_policy, path_list };
+enum class ValueKind { text, name, port, seconds, count, yes_no, host_key_policy, path_list };
 
 struct KeySpec {
     const char* name;
@@ -26,8 +27,8 @@ struct KeySpec {
 };
 
 constexpr KeySpec k_keys[] = {
-    {"hostname", ValueKind::text},
-    {"user", ValueKind::text},
+    {"hostname", ValueKind::name},
+    {"user", ValueKind::name},
     {"port", ValueKind::port},
     {"identityfile", ValueKind::text},
     {"identitiesonly", ValueKind::yes_no},
@@ -74,6 +75,23 @@ util::Status check_value(const KeySpec& spec, const std::string& value,
                                  "expected yes, accept-new or no"));
         break;
     }
+    case ValueKind::name:
+        // What ssh(1) refuses in a host or user name: shell metacharacters, spaces,
+        // control bytes, a leading '-' (% tokens are expanded later).
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            auto byte = static_cast<unsigned char>(value[i]);
+            if (byte > 0x20 && byte != 0x7f && !std::strchr("'`\"$\\;&<>|(){}", value[i])) continue;
+            return fail(error_at(where.advanced(static_cast<int>(i)),
+                                 fmt::format("invalid character {} in {} {}",
+                                             util::quoted(value.substr(i, 1)), spec.name,
+                                             util::quoted(value)),
+                                 "a host or user name has no spaces, quotes or shell characters"));
+        }
+        if (!value.empty() && value.front() == '-')
+            return fail(error_at(
+                where, fmt::format("{} {} starts with '-'", spec.name, util::quoted(value)),
+                "a host or user name starts with a letter or digit"));
+        [[fallthrough]];
     case ValueKind::text:
     case ValueKind::path_list:
         if (value.empty())

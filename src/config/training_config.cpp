@@ -31,9 +31,9 @@ public:
         YAML::Node root;
         try {
             root = YAML::Load(std::string(text));
-        } catch (const YAML::ParserException& e) {
-            return fail(error_at({m_yaml.file(), e.mark.line + 1, e.mark.column + 1},
-                                 "YAML syntax: " + e.msg, "check indentation and quoting"));
+        } catch (const YAML::Exception& e) {
+            return fail(error_at(mark_in(text, e.mark), "YAML syntax: " + e.msg,
+                                 "check indentation and quoting"));
         }
         m_config.path = m_yaml.file();
         m_config.dir = util::parent_directory(m_config.path);
@@ -63,6 +63,23 @@ public:
     }
 
 private:
+    // Where yaml-cpp's mark points, kept inside the text: a mark past the end of its line
+    // (after a control byte, or at the end of the file) is shown at the line's end.
+    util::SourceLocation mark_in(std::string_view text, const YAML::Mark& mark) const {
+        if (mark.is_null()) return {m_yaml.file(), 1, 1};
+        int line = 0;
+        std::size_t start = 0;
+        while (line < mark.line) {
+            std::size_t nl = text.find('\n', start);
+            if (nl == std::string_view::npos) break;
+            start = nl + 1;
+            ++line;
+        }
+        std::size_t end = std::min(text.find('\n', start), text.size());
+        int length = static_cast<int>(end - start);
+        return {m_yaml.file(), line + 1, std::min(mark.column, length) + 1};
+    }
+
     std::optional<std::string> lookup(std::string_view name) const {
         for (const auto& var : m_config.env)
             if (var.name == name) return var.value;
@@ -409,9 +426,9 @@ private:
             spec.dst = *dst;
             CLUSTERCTL_TRY(text, util::read_text_file(spec.src, "template", spec.where));
             CLUSTERCTL_TRY(rendered,
-                           expand_variables(*text,
-                                            [this](std::string_view name) { return lookup(name); },
-                                            {spec.src, 1, 1}));
+                           expand_variables(
+                               *text, [this](std::string_view name) { return lookup(name); },
+                               {spec.src, 1, 1}, util::k_input_file_limit));
             spec.rendered = *rendered;
             t.templates.push_back(std::move(spec));
         }
@@ -529,7 +546,7 @@ util::Result<TrainingConfig> parse_training_config(std::string_view text, const 
 util::Result<TrainingConfig> load_training_config(const std::string& path,
                                                   const util::Environment& env,
                                                   const util::SourceLocation& origin) {
-    auto text = util::read_text_file(path, "config", origin);
+    auto text = util::read_text_file(path, "config", origin, k_config_file_limit);
     if (!text) return fail(text.error());
     return parse_training_config(*text, path, env);
 }

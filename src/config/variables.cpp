@@ -36,13 +36,17 @@ bool is_variable_name(std::string_view name) {
 }
 
 util::Result<std::string> expand_variables(std::string_view text, const VariableLookup& lookup,
-                                           const util::SourceLocation& where) {
+                                           const util::SourceLocation& where, std::size_t limit) {
     std::string out;
     out.reserve(text.size());
     std::size_t i = 0;
     while (i < text.size()) {
         char c = text[i];
         if (c != '$' || i + 1 == text.size()) {
+            if (out.size() == limit)
+                return fail(error_at(location_of(text, i, where),
+                                     fmt::format("the text is longer than {} KiB", limit >> 10),
+                                     "keep it shorter"));
             out += c;
             ++i;
             continue;
@@ -78,6 +82,13 @@ util::Result<std::string> expand_variables(std::string_view text, const Variable
                                              "${{{}:-default}}",
                                              name)));
         }
+        if (out.size() + value->size() > limit)
+            return fail(error_at(location_of(text, i, where),
+                                 fmt::format("expanding '${{{}}}' makes the value longer than {} "
+                                             "KiB",
+                                             name, limit >> 10),
+                                 "values refer to each other too many times over; write a "
+                                 "shorter value"));
         out += *value;
         i = close + 1;
     }

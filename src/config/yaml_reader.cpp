@@ -76,7 +76,18 @@ util::Result<std::string> YamlReader::raw_string(const YAML::Node& node,
                                          : node.IsMap()    ? "a mapping"
                                                            : "nothing"),
                              "write a single value"));
-    return node.Scalar();
+    const std::string& text = node.Scalar();
+    // A NUL cannot reach a process's environment or argv, and other control bytes (but
+    // tab and newline) in a value are a mistake or an attack, never a setting.
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 || byte == '\t' || byte == '\n') continue;
+        return fail(error_at(
+            at(node),
+            fmt::format("{} holds the control byte {}", what, util::quoted(text.substr(i, 1))),
+            "remove it; write values as plain text"));
+    }
+    return text;
 }
 
 util::Result<std::string> YamlReader::string(const YAML::Node& node, std::string_view what) const {

@@ -1,5 +1,7 @@
 #include "clusterctl/report/job_record.hpp"
 
+#include "clusterctl/util/strings.hpp"
+
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -38,6 +40,9 @@ util::Result<JobRecord> read_job_record(const std::string& dir, const std::strin
         return util::Diagnostic{where, std::move(message), std::move(hint)};
     };
     std::string path;
+    if (!job_id.empty() && !util::is_valid_job_id(job_id))
+        return util::fail(
+            job_error(fmt::format("bad job id {}", util::quoted(job_id)), util::k_job_id_hint));
     if (!job_id.empty()) {
         path = fmt::format("{}/{}.json", dir, job_id);
         if (!fs::exists(path))

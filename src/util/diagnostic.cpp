@@ -1,13 +1,15 @@
 #include "clusterctl/util/diagnostic.hpp"
 
+#include "clusterctl/util/strings.hpp"
+
 #include <fmt/format.h>
 
 namespace clusterctl::util {
 
 std::string Diagnostic::str() const {
-    std::string text =
-        fmt::format("{}:{}:{}: error: {}", where.file, where.line, where.column, message);
-    if (!hint.empty()) text += fmt::format(" ({})", hint);
+    std::string text = fmt::format("{}:{}:{}: error: {}", escape_control(where.file), where.line,
+                                   where.column, escape_control(message));
+    if (!hint.empty()) text += fmt::format(" ({})", escape_control(hint));
     return text;
 }
 

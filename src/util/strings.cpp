@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <fmt/format.h>
 
 namespace clusterctl::util {
 
@@ -86,6 +87,46 @@ std::optional<std::string> closest_match(std::string_view word,
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
     auto match = closest_match(word, candidates);
     return match ? "did you mean '" + *match + "'?" : std::string();
+}
+
+bool is_valid_job_id(std::string_view id) {
+    auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    };
+    if (id.empty() || id.size() > 128 || !alnum(id.front())) return false;
+    if (id.find("..") != std::string_view::npos) return false;
+    return std::all_of(id.begin(), id.end(),
+                       [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
+std::string escape_control(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += c;
+            continue;
+        }
+        switch (c) {
+        case '\r':
+            out += "\\r";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            out += fmt::format("\\x{:02x}", byte);
+        }
+    }
+    return out;
+}
+
+std::string quoted(std::string_view text) {
+    return "'" + escape_control(text) + "'";
 }
 
 } // namespace clusterctl::util

@@ -4,6 +4,8 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace clusterctl;
 
@@ -71,6 +73,10 @@ TEST_P(BadInputTest, ReportsFileLineColumnAndExitsTwo) {
     const BadInput& c = GetParam();
     test_support::TempDir dir;
     write_files(dir, c.files);
+    // What the limits refuse: a FIFO (a read would wait for a writer forever) and a
+    // sparse 17 MiB file (over every input file's limit).
+    ASSERT_EQ(::mkfifo((dir.path() + "/fifo").c_str(), 0600), 0);
+    ASSERT_EQ(::truncate(dir.write("big", "").c_str(), 17 << 20), 0);
     auto r = test_support::run_cli(split_args(substitute(c.args, dir.path())),
                                    test_support::test_environment());
     EXPECT_EQ(r.code, 2);

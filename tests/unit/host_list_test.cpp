@@ -1,6 +1,9 @@
 #include "clusterctl/config/host_list.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <random>
+#include <set>
 
 using namespace clusterctl;
 using config::expand_host_list;
@@ -49,4 +52,52 @@ TEST(HostList, FoldIsTheInverseOfExpand) {
         EXPECT_EQ(expand(fold_host_list(expand(e))), expand(e)) << e;
     EXPECT_EQ(fold_host_list(expand("node-[001-008,010]")), "node-[001-008,010]");
     EXPECT_EQ(fold_host_list({"h1", "x", "h2"}), "h[1-2],x");
+}
+
+TEST(HostList, FoldsRunsAcrossDigitCountsAndKeepsLongNumbersReadable) {
+    EXPECT_EQ(fold_host_list(expand("node[8-12]")), "node[8-12]");
+    EXPECT_EQ(fold_host_list(expand("node[1-1500]")), "node[1-1500]");
+    EXPECT_EQ(fold_host_list(expand("n[098-100]")), "n[098-100]");
+    EXPECT_EQ(fold_host_list({"c1", "c12345678901"}), "c[1,12345678901]");
+    EXPECT_EQ(expand("c[1,12345678901]"), (std::vector<std::string>{"c1", "c12345678901"}));
+    // 19 digits are past a range's numbers: such a name is kept whole.
+    EXPECT_EQ(fold_host_list({"c1", "c1234567890123456789"}), "c1,c1234567890123456789");
+}
+
+// Property: for any set of names, expand(fold(set)) gives the set back, and folding that
+// again gives the same text. Names mix prefixes, suffixes, paddings, long numbers.
+TEST(HostList, FoldAndExpandRoundTripOnRandomSets) {
+    std::mt19937 rng(20261201);
+    const char* prefixes[] = {"node", "n-", "gpu", "rack1-n", "a.b", "x"};
+    const char* suffixes[] = {"", "-ib", ".lan", "b"};
+    auto number = [&]() -> std::string {
+        switch (rng() % 5) {
+        case 0:
+            return std::to_string(rng() % 20);
+        case 1:
+            return fmt::format("{:03}", rng() % 1200);
+        case 2:
+            return std::to_string(9990 + rng() % 20);
+        case 3:
+            return std::to_string(1000000000000ULL + rng() % 5) + std::to_string(rng() % 10);
+        default:
+            return fmt::format("{:0{}}", rng() % 100, 1 + rng() % 4);
+        }
+    };
+    for (int round = 0; round < 300; ++round) {
+        std::set<std::string> names;
+        std::size_t n = 1 + rng() % 40;
+        while (names.size() < n) {
+            std::string name = prefixes[rng() % 6];
+            if (rng() % 8) name += number();
+            name += suffixes[rng() % 4];
+            names.insert(name);
+        }
+        std::string folded = fold_host_list({names.begin(), names.end()});
+        auto back = expand_host_list(folded, {"x", 1, 1});
+        ASSERT_TRUE(back.ok()) << folded << ": " << back.error().str();
+        EXPECT_EQ(std::set<std::string>(back->begin(), back->end()), names) << folded;
+        EXPECT_EQ(back->size(), names.size()) << folded;
+        EXPECT_EQ(fold_host_list(*back), folded);
+    }
 }

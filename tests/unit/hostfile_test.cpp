@@ -52,3 +52,40 @@ TEST(Hostfile, HostExpressionTakesUserAndPortPerItem) {
     EXPECT_EQ((*r)[1].port, 2200);
     EXPECT_EQ((*r)[2].port, std::nullopt);
 }
+
+TEST(Hostfile, ALineEndingInCrLfReadsAsItsLfTwin) {
+    auto crlf = parse_hostfile("# saved on Windows\r\nnode-[1-2] slots=8\r\nnode-9\r\n", "hf");
+    auto lf = parse_hostfile("# saved on Windows\nnode-[1-2] slots=8\nnode-9\n", "hf");
+    ASSERT_TRUE(crlf.ok()) << crlf.error().str();
+    ASSERT_EQ(crlf->size(), lf->size());
+    for (std::size_t i = 0; i < lf->size(); ++i) {
+        EXPECT_EQ((*crlf)[i].name, (*lf)[i].name);
+        EXPECT_EQ((*crlf)[i].slots, (*lf)[i].slots);
+    }
+}
+
+TEST(Hostfile, NamesFollowDnsLimitsAndAddressesInetPton) {
+    std::string label63(63, 'a');
+    EXPECT_TRUE(parse_hostfile(label63 + ".b\n", "hf").ok());
+    EXPECT_FALSE(parse_hostfile(label63 + "a.b\n", "hf").ok());
+    std::string name253;
+    while (name253.size() < 252)
+        name253 += "a.";
+    name253 += "a";
+    EXPECT_TRUE(parse_hostfile(name253.substr(0, 253) + "\n", "hf").ok());
+    EXPECT_FALSE(parse_hostfile(name253 + "bb\n", "hf").ok());
+    for (const char* good : {"[::1]", "[fd00::7]:22", "::ffff:10.0.0.1", "10.0.0.255"})
+        EXPECT_TRUE(parse_hostfile(std::string(good) + "\n", "hf").ok()) << good;
+    for (const char* bad : {"[:]", "[:.1]", "[::::::::::]", "1.2.3.4.5", "300.1.1.1"})
+        EXPECT_FALSE(parse_hostfile(std::string(bad) + "\n", "hf").ok()) << bad;
+}
+
+TEST(Hostfile, AMessageShowsControlBytesEscaped) {
+    auto r = parse_hostfile(std::string("node\x1b\x07x\n", 8), "hf");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().str().find('\x1b'), std::string::npos) << r.error().str();
+    EXPECT_NE(r.error().str().find("\\x1b"), std::string::npos) << r.error().str();
+    auto nul = parse_hostfile(std::string("no\0de\n", 6), "hf");
+    ASSERT_FALSE(nul.ok());
+    EXPECT_NE(nul.error().str().find("\\x00"), std::string::npos) << nul.error().str();
+}

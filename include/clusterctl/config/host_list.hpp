@@ -14,6 +14,11 @@
 namespace clusterctl::config {
 
 inline constexpr std::size_t k_max_expanded_hosts = 100000;
+// A name is at most 253 characters (DNS); a range's numbers have at most 18 digits. A name
+// whose number is longer is folded as it is, so a fold always expands again.
+inline constexpr std::size_t k_max_host_name = 253;
+inline constexpr std::size_t k_max_range_digits = 18;
+inline constexpr long long k_max_range_number = 999999999999999999;
 
 // Errors point at `where` advanced by the offset of the offending character.
 util::Result<std::vector<std::string>> expand_host_list(std::string_view expression,

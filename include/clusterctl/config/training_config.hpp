@@ -128,6 +128,10 @@ struct TrainingConfig {
     int default_slots() const;
 };
 
+// A clusterctl.yaml is a few KiB (the 405B job's is 3); yaml-cpp takes about a second per
+// 1.5 MB of one scalar, so the file is refused past this, before it is parsed.
+inline constexpr std::size_t k_config_file_limit = std::size_t{1} << 20;
+
 util::Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& path,
                                                    const util::Environment& env);
 util::Result<TrainingConfig> load_training_config(const std::string& path,

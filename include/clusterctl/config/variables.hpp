@@ -7,6 +7,7 @@
 
 #include "clusterctl/util/result.hpp"
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,8 +17,14 @@ namespace clusterctl::config {
 
 using VariableLookup = std::function<std::optional<std::string>(std::string_view)>;
 
+// A config value may grow to this by expansion; templates to util::k_input_file_limit.
+// Past it, the expansion is refused at the ${ that crossed it (a value that refers four
+// times to one that refers four times to ... would otherwise grow to gigabytes).
+inline constexpr std::size_t k_expanded_value_limit = std::size_t{1} << 20;
+
 util::Result<std::string> expand_variables(std::string_view text, const VariableLookup& lookup,
-                                           const util::SourceLocation& where);
+                                           const util::SourceLocation& where,
+                                           std::size_t limit = k_expanded_value_limit);
 
 bool is_variable_name(std::string_view name);
 
