@@ -141,27 +141,13 @@ void set_up_logging(const GlobalOptions& o, std::ostream& err) {
     spdlog::set_default_logger(logger);
 }
 
-} // namespace
-
-int report_error(Context& ctx, const util::Diagnostic& d) {
-    ctx.err << d.str() << "\n";
-    return report::to_int(report::ExitCode::usage);
-}
-
-int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
-        std::ostream& err, Terminal terminal) {
-    CommandLine line(args);
-    CLI::App app("clusterctl: launch distributed training on GPU clusters over SSH.\n"
-                 "Reads a hostfile and a YAML config, runs every command on every node at "
-                 "once,\nand streams the merged logs back.",
-                 "clusterctl");
-    GlobalOptions options;
+// The whole command line: global options, every subcommand and its options.
+void define_commands(CLI::App& app, GlobalOptions& options, CommandTable& table) {
     add_global_options(app, options);
     app.set_version_flag("--version", std::string("clusterctl ") + CLUSTERCTL_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
     app.footer(k_footer);
-    CommandTable table;
     set_hosts_command(app, table);
     set_validate_command(app, table);
     set_exec_command(app, table);
@@ -171,6 +157,57 @@ int run(const std::vector<std::string>& args, const util::Environment& env, std:
     set_check_command(app, table);
     set_train_command(app, table);
     set_job_commands(app, table);
+}
+
+constexpr const char* k_description =
+    "clusterctl: launch distributed training on GPU clusters over SSH.\n"
+    "Reads a hostfile and a YAML config, runs every command on every node at once,\nand "
+    "streams the merged logs back.";
+
+} // namespace
+
+int report_error(Context& ctx, const util::Diagnostic& d) {
+    ctx.err << d.str() << "\n";
+    return report::to_int(report::ExitCode::usage);
+}
+
+std::vector<OptionInfo> describe_options() {
+    CLI::App app(k_description, "clusterctl");
+    GlobalOptions options;
+    CommandTable table;
+    define_commands(app, options, table);
+    std::vector<OptionInfo> infos;
+    auto add = [&](const std::string& command, const CLI::App& from) {
+        for (const auto* opt : from.get_options()) {
+            if (opt->get_lnames().empty() && opt->get_snames().empty() &&
+                opt->get_positional() == false)
+                continue;
+            OptionInfo info;
+            info.command = command;
+            info.name = opt->get_lnames().empty() ? "" : "--" + opt->get_lnames().front();
+            if (info.name.empty() && !opt->get_snames().empty())
+                info.name = "-" + opt->get_snames().front();
+            info.positional = info.name.empty();
+            if (info.positional) info.name = opt->get_name();
+            info.takes_value = opt->get_items_expected_max() != 0;
+            info.type = opt->get_type_name();
+            if (info.name == "--help" || info.name == "--version") continue;
+            infos.push_back(std::move(info));
+        }
+    };
+    add("", app);
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        add(sub->get_name(), *sub);
+    return infos;
+}
+
+int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
+        std::ostream& err, Terminal terminal) {
+    CommandLine line(args);
+    CLI::App app(k_description, "clusterctl");
+    GlobalOptions options;
+    CommandTable table;
+    define_commands(app, options, table);
 
     std::vector<std::string> reversed(line.args().rbegin(), line.args().rend() - 1);
     try {

@@ -64,9 +64,10 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     if (logs.error().empty()) summary.log_dir = logs.dir();
 
     nlohmann::json json = report::summary_json(summary);
-    if (std::string error = logs.write_summary(json); !error.empty() && !ctx.options.quiet)
-        ctx.err << "clusterctl: warning: " << error << "; the logs in " << logs.dir()
-                << " are incomplete\n";
+    // A lost record changes no exit code (the hosts' result stands), but never goes unsaid.
+    auto incomplete = logs.write_summary(json);
+    for (const auto& what : incomplete)
+        ctx.err << "clusterctl: warning: incomplete record: " << what << "\n";
     if (ctx.options.json) ctx.out << json.dump() << "\n" << std::flush;
     auto code = report::exit_code_of(summary);
     bool color = use_color(ctx, ctx.terminal.err);

@@ -1,6 +1,7 @@
 #include "clusterctl/config/training_config.hpp"
 
 #include "clusterctl/config/hostfile.hpp"
+#include "clusterctl/config/schema.hpp"
 #include "clusterctl/util/strings.hpp"
 #include "clusterctl/util/text_file.hpp"
 #include "yaml_reader.hpp"
@@ -39,11 +40,7 @@ public:
         m_config.dir = util::parent_directory(m_config.path);
         if (root.IsNull()) return m_config; // an empty file is an empty config
         if (auto s = m_yaml.expect_map(root, "the config"); !s) return fail(s.error());
-        if (auto s = m_yaml.check_keys(root, "",
-                                       {"cluster", "env", "node_env", "secrets", "activate",
-                                        "setup", "download", "train"});
-            !s)
-            return fail(s.error());
+        if (auto s = m_yaml.check_keys(root, "", keys_under("")); !s) return fail(s.error());
         // env first: every other value may refer to it.
         if (root["env"]) {
             if (auto s = parse_env(root["env"]); !s) return fail(s.error());
@@ -130,12 +127,7 @@ private:
 
     Status parse_cluster(const YAML::Node& node) {
         if (auto s = m_yaml.expect_map(node, "cluster"); !s) return s;
-        if (auto s = m_yaml.check_keys(node, "cluster",
-                                       {"hostfile", "hosts", "user", "port", "identity_file",
-                                        "ssh_config", "jump", "fanout", "connect_timeout",
-                                        "command_timeout", "known_hosts", "shared_dir"});
-            !s)
-            return s;
+        if (auto s = m_yaml.check_keys(node, "cluster", keys_under("cluster")); !s) return s;
         auto& c = m_config.cluster;
         if (node["hostfile"] && node["hosts"])
             return fail(error_at(m_yaml.at(node["hosts"]),
@@ -270,8 +262,7 @@ private:
         for (const auto& item : node) {
             std::string what = fmt::format("setup[{}]", index++);
             if (auto s = m_yaml.expect_map(item, what); !s) return s;
-            if (auto s = m_yaml.check_keys(item, what, {"name", "run", "creates", "on"}); !s)
-                return s;
+            if (auto s = m_yaml.check_keys(item, what, keys_under("setup[]")); !s) return s;
             SetupStep step;
             step.where = m_yaml.at(item);
             if (!item["run"])
@@ -309,11 +300,7 @@ private:
         for (const auto& item : node) {
             std::string what = fmt::format("download[{}]", index++);
             if (auto s = m_yaml.expect_map(item, what); !s) return s;
-            if (auto s = m_yaml.check_keys(item, what,
-                                           {"repo", "revision", "include", "exclude", "to", "on",
-                                            "tool", "distribute", "retries"});
-                !s)
-                return s;
+            if (auto s = m_yaml.check_keys(item, what, keys_under("download[]")); !s) return s;
             DownloadSpec d;
             d.where = m_yaml.at(item);
             if (!item["repo"])
@@ -380,9 +367,7 @@ private:
 
     Status parse_rdzv(const YAML::Node& node, RendezvousSettings& r) {
         if (auto s = m_yaml.expect_map(node, "train.rdzv"); !s) return s;
-        if (auto s = m_yaml.check_keys(node, "train.rdzv", {"backend", "port", "endpoint", "id"});
-            !s)
-            return s;
+        if (auto s = m_yaml.check_keys(node, "train.rdzv", keys_under("train.rdzv")); !s) return s;
         if (node["backend"]) {
             CLUSTERCTL_TRY(v, m_yaml.string(node["backend"], "train.rdzv.backend"));
             static const std::vector<std::string> k_backends = {"c10d", "static", "etcd",
@@ -414,7 +399,8 @@ private:
         for (const auto& item : node) {
             std::string what = fmt::format("train.templates[{}]", index++);
             if (auto s = m_yaml.expect_map(item, what); !s) return s;
-            if (auto s = m_yaml.check_keys(item, what, {"src", "dst"}); !s) return s;
+            if (auto s = m_yaml.check_keys(item, what, keys_under("train.templates[]")); !s)
+                return s;
             if (!item["src"] || !item["dst"])
                 return fail(error_at(m_yaml.at(item), fmt::format("{} needs src: and dst:", what),
                                      "e.g. {src: configs/x.yaml.in, dst: configs/x.yaml}"));
@@ -437,12 +423,7 @@ private:
 
     Status parse_train(const YAML::Node& node) {
         if (auto s = m_yaml.expect_map(node, "train"); !s) return s;
-        if (auto s = m_yaml.check_keys(node, "train",
-                                       {"workdir", "torchrun", "nproc_per_node", "nnodes", "rdzv",
-                                        "module", "script", "args", "torchrun_args", "max_restarts",
-                                        "templates", "device"});
-            !s)
-            return s;
+        if (auto s = m_yaml.check_keys(node, "train", keys_under("train")); !s) return s;
         TrainSettings t;
         t.where = m_yaml.at(node);
         if (node["workdir"]) {

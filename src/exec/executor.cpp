@@ -26,6 +26,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using report::HostState;
+
+constexpr const char* k_server_log_hint =
+    "the server's log says why (a ChrootDirectory, ForceCommand or Subsystem it refused, "
+    "a login shell that fails)";
+
+// A command whose session ended before the wrapper's first line: what it printed, if
+// anything, is the best clue.
+std::string never_started(int code, const LineTail& tail) {
+    auto lines = tail.lines();
+    if (lines.empty())
+        return fmt::format("the server closed the session after login, before the command "
+                           "started (exit {}, nothing printed); {}",
+                           code, k_server_log_hint);
+    return fmt::format("the command did not start (exit {}): {}", code, lines.back());
+}
 using report::StepStatus;
 
 constexpr auto k_never = Clock::time_point::max();
@@ -116,6 +131,7 @@ struct HostRun {
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
     Clock::time_point stop_deadline = k_never, retry_at = k_never, next_keepalive = k_never;
+    Clock::time_point start_deadline = k_never; // the task's start must be seen by then
     Clock::time_point liveness_check = k_never; // when to look at the last byte received
     Clock::time_point next_status = {};         // when a '\r' progress line may show again
     Clock::time_point armed = k_never;          // the deadline the timer heap holds
@@ -250,6 +266,11 @@ void Executor::begin_task(HostRun& h) {
     h.reported_exit.reset();
     h.process_group.reset();
     h.last_lines.clear(); // the summary shows the failing step's lines
+    // A server may log a user in, then close the session it opens for the command (a
+    // ChrootDirectory or ForceCommand it refuses): the command's start (the wrapper's
+    // pgid line, SFTP's version) must come within the login's own limit.
+    h.start_deadline =
+        h.task_started + std::chrono::seconds(std::max(1, h.spec->connect_timeout_s));
     h.task_deadline = m_options.command_timeout_s > 0
                           ? h.task_started + std::chrono::seconds(m_options.command_timeout_s)
                           : k_never;
@@ -315,9 +336,11 @@ void Executor::step(HostRun& h) {
         if (!h.channel->done()) return rearm(h);
     } else if (h.upload) {
         h.upload->advance();
+        if (h.upload->started()) h.start_deadline = k_never;
         if (!h.upload->done()) return rearm(h);
     } else if (h.fetch) {
         h.fetch->advance();
+        if (h.fetch->started()) h.start_deadline = k_never;
         if (!h.fetch->done()) return rearm(h);
     }
     end_task(h);
@@ -345,7 +368,10 @@ void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
     if (is_stderr) {
         if (auto control = parse_control_line(line)) {
             if (control->word == "skipped") h.skipped = true;
-            if (control->word == "pgid") h.process_group = std::atol(control->argument.c_str());
+            if (control->word == "pgid") {
+                h.process_group = std::atol(control->argument.c_str());
+                h.start_deadline = k_never;
+            }
             return;
         }
     }
@@ -409,6 +435,11 @@ void Executor::end_task(HostRun& h) {
                 state = HostState::failed;
                 stage = "exec";
             }
+            if (code != 0 && !h.process_group && !h.cancelled && !h.timed_out) {
+                // The wrapper's first act is its pgid line: the command never started.
+                stage = "session";
+                message = never_started(code, h.last_lines);
+            }
         }
     } else if (h.fetch && h.fetch->failed()) {
         state = HostState::failed;
@@ -449,7 +480,8 @@ void Executor::end_task(HostRun& h) {
         h.channel.reset();
         --m_active;
         h.mode = HostRun::Mode::waiting;
-        h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = k_never;
+        h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = h.start_deadline =
+            k_never;
         h.retry_at = now + delay;
         m_queue.push_back(h.task);
         rearm(h);
@@ -471,7 +503,8 @@ void Executor::end_task(HostRun& h) {
     // Idle, it keeps its connection for the next stage (and no longer counts as active).
     --m_active;
     h.mode = HostRun::Mode::idle;
-    h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = k_never;
+    h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = h.start_deadline =
+        k_never;
     rearm(h);
     if (--h.tasks_left == 0) finish(h, HostState::done, "", "");
 }
@@ -516,7 +549,8 @@ void Executor::rearm(HostRun& h) {
     if (h.mode == HostRun::Mode::connecting)
         when = h.connect_deadline;
     else if (h.mode == HostRun::Mode::running)
-        when = std::min({h.task_deadline, h.stop_deadline, h.next_keepalive, h.liveness_check});
+        when = std::min({h.task_deadline, h.stop_deadline, h.next_keepalive, h.liveness_check,
+                         h.start_deadline});
     else if (h.mode == HostRun::Mode::waiting)
         when = h.retry_at;
     if (when == h.armed) return;
@@ -548,6 +582,14 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
                fmt::format("did not stop within {} s; connection dropped, the host kills the "
                            "command when it sees the connection go",
                            stop_window(m_options).count()));
+        return;
+    }
+    if (now >= h.start_deadline) {
+        finish(h, HostState::failed, "session",
+               fmt::format("the server closed the session after login: {} did not start within "
+                           "{} s of login (ConnectTimeout); {}",
+                           h.channel ? "the command" : "SFTP", h.spec->connect_timeout_s,
+                           k_server_log_hint));
         return;
     }
     if (now >= h.liveness_check && h.connection) {

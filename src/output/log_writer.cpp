@@ -1,9 +1,9 @@
 #include "clusterctl/output/log_writer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fmt/format.h>
 #include <unistd.h>
 
 namespace clusterctl::output {
@@ -21,15 +21,15 @@ void LogWriter::write(int fd, std::string chunk) {
     m_work.notify_one();
 }
 
-std::string LogWriter::finish() {
+const std::vector<LogWriter::Failure>& LogWriter::finish() {
     {
         std::lock_guard lock(m_mutex);
-        if (!m_thread.joinable()) return m_error;
+        if (!m_thread.joinable()) return m_failures;
         m_stopping = true;
         m_work.notify_one();
     }
     m_thread.join();
-    return m_error;
+    return m_failures;
 }
 
 void LogWriter::run() {
@@ -43,15 +43,16 @@ void LogWriter::run() {
         if (m_queue.empty()) return; // stopping, and everything is written
         auto [fd, chunk] = std::move(m_queue.front());
         m_queue.pop_front();
+        bool failed = std::any_of(m_failures.begin(), m_failures.end(),
+                                  [fd = fd](const Failure& f) { return f.fd == fd; });
         lock.unlock();
-        for (std::size_t done = 0; done < chunk.size();) {
+        for (std::size_t done = 0; !failed && done < chunk.size();) {
             ssize_t n = ::write(fd, chunk.data() + done, chunk.size() - done);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 int error = n < 0 ? errno : ENOSPC;
                 std::lock_guard guard(m_mutex);
-                if (m_error.empty())
-                    m_error = fmt::format("writing a host log: {}", std::strerror(error));
+                m_failures.push_back({fd, std::strerror(error)});
                 break;
             }
             done += static_cast<std::size_t>(n);

@@ -5,12 +5,14 @@
 #include "farm.hpp"
 
 #include <arpa/inet.h>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <map>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -373,6 +375,34 @@ TEST(Engine, SummaryNamesEachCommandsProcessGroup) {
     }
     EXPECT_EQ(r.out.find("pgid"), std::string::npos) << r.out;
     EXPECT_EQ(r.err.find("pgid"), std::string::npos) << r.err;
+}
+
+// --log-dir on a 1 MB tmpfs, 3 MB from each host: the run's result stands (exit 0), each
+// host log is named as incomplete with the reason, and summary.json, whose room was taken
+// before the logs filled the disk, is whole and says the same; so does --json.
+TEST(Engine, AFullLogDiskIsNamedFileByFileAndTheSummaryIsStillWritten) {
+    Farm farm(2, test_seed());
+    std::string logs = farm.file("logs");
+    std::filesystem::create_directories(logs);
+    ASSERT_EQ(::mount("tmpfs", logs.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+    auto r =
+        farm.run({"--json", "exec", "--", "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 99"});
+    std::string text = read_file(logs + "/summary.json");
+    ::umount2(logs.c_str(), MNT_DETACH);
+    EXPECT_EQ(r.code, 0) << r.err;
+    auto s = json::parse(text);
+    std::string last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+    auto printed = json::parse(last);
+    for (std::string host : {"h001", "h002"}) {
+        std::string lost = logs + "/" + host + ".log: No space left on device";
+        EXPECT_NE(r.err.find("clusterctl: warning: incomplete record: " + lost), std::string::npos)
+            << r.err;
+        EXPECT_NE(std::find(s["logs_incomplete"].begin(), s["logs_incomplete"].end(), lost),
+                  s["logs_incomplete"].end())
+            << s["logs_incomplete"];
+        EXPECT_EQ(host_in(s, host)["state"], "done");
+    }
+    EXPECT_EQ(printed["logs_incomplete"], s["logs_incomplete"]);
 }
 
 TEST(Engine, StderrIsKeptApartFromStdout) {
@@ -767,6 +797,36 @@ TEST(Push, FiftyMegabytesToSixteenHostsOfTheirOwn) {
         EXPECT_EQ(st.st_mode & 07777, 0640u) << copy;
         EXPECT_FALSE(std::filesystem::exists(copy + ".clusterctl-partial." + name));
     }
+}
+
+// sshd logs the user in, then refuses h002's ChrootDirectory (world-writable, as on a tmpfs
+// /run) and closes the session it opened: push ends that host within the login's limit,
+// named, in words; exec sees the session end before its command starts and says so; h001
+// is unaffected.
+TEST(Push, ASessionTheServerClosesAfterLoginEndsThatHostNamed) {
+    Farm farm(2, test_seed(), "--sftp-chroot", "/run/clusterctl-tests");
+    ASSERT_EQ(::chmod(farm.file("chroot/h002").c_str(), 0777), 0);
+    std::string source = farm.file("small.txt");
+    write_file(source, "hello\n");
+    auto start = std::chrono::steady_clock::now();
+    auto r = farm.run({"--connect-timeout", "3", "push", source, "/small.txt"}, {}, 60s);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_LT(took, 20) << "the host is not waited on forever";
+    EXPECT_EQ(read_file(farm.file("chroot/h001/small.txt")), "hello\n");
+    auto h2 = host_in(summary_of(farm), "h002");
+    EXPECT_EQ(h2["stage"], "session");
+    EXPECT_NE(h2["message"].get<std::string>().find(
+                  "the server closed the session after login: SFTP did not start within 3 s"),
+              std::string::npos)
+        << h2;
+    // exec on the same host: its session ends at once, before the wrapper's first line.
+    auto e = farm.run({"-w", "h002", "exec", "--", "true"}, {}, 60s);
+    EXPECT_EQ(e.code, 1) << e.err;
+    EXPECT_NE(e.err.find("h002 session: the server closed the session after login, before the "
+                         "command started (exit 255, nothing printed)"),
+              std::string::npos)
+        << e.err;
 }
 
 TEST(Push, DirectoryRecursively) {

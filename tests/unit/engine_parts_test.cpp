@@ -234,9 +234,36 @@ TEST(RunLogs, AHostLogIsWrittenIn32KiBPieces) {
         for (int wait = 0; wait < 200 && std::filesystem::file_size(log) == 0; ++wait)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         EXPECT_EQ(std::filesystem::file_size(log), 32'800u);
-        EXPECT_EQ(logs.write_summary(nlohmann::json::object()), "");
+        nlohmann::json summary = nlohmann::json::object();
+        EXPECT_TRUE(logs.write_summary(summary).empty());
         EXPECT_EQ(std::filesystem::file_size(log), 40'000u);
         EXPECT_TRUE(std::filesystem::exists(dir + "/summary.json"));
+    }
+    std::filesystem::remove_all(dir);
+}
+
+// A log that cannot be made is named, with why, in the summary and in what comes back;
+// the summary's room (taken first) is cut back to what it holds.
+TEST(RunLogs, ALogThatCannotBeWrittenIsNamedInTheSummary) {
+    std::string dir = ::testing::TempDir() + "run_logs_lost_test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir + "/node-2.log"); // in the log's way
+    {
+        output::RunLogs logs(dir, {"node-1", "node-2"});
+        EXPECT_GE(std::filesystem::file_size(dir + "/summary.json"), 64u * 1024)
+            << "the summary's room is taken before any log is written";
+        logs.line(0, "fine");
+        logs.line(1, "lost");
+        logs.line(1, "lost again");
+        nlohmann::json summary = {{"action", "exec"}};
+        auto lost = logs.write_summary(summary);
+        ASSERT_EQ(lost.size(), 1u);
+        EXPECT_EQ(lost[0], dir + "/node-2.log: Is a directory");
+        std::ifstream in(dir + "/summary.json");
+        auto written = nlohmann::json::parse(in);
+        EXPECT_EQ(written["logs_incomplete"], nlohmann::json::array({lost[0]}));
+        EXPECT_EQ(written["action"], "exec");
+        EXPECT_EQ(summary["logs_incomplete"], written["logs_incomplete"]);
     }
     std::filesystem::remove_all(dir);
 }
@@ -254,9 +281,12 @@ TEST(LogWriter, WritesChunksInOrderAndSaysWhatFailed) {
         expected += chunk;
         writer.write(fd, chunk);
     }
-    EXPECT_EQ(writer.finish(), "");
+    EXPECT_TRUE(writer.finish().empty());
     writer.write(full, "lost\n");
-    EXPECT_EQ(writer.finish(), "writing a host log: No space left on device");
+    writer.write(full, "lost again\n");
+    ASSERT_EQ(writer.finish().size(), 1u) << "one failure per descriptor";
+    EXPECT_EQ(writer.finish().front().fd, full);
+    EXPECT_EQ(writer.finish().front().reason, "No space left on device");
     ::close(fd);
     ::close(full);
     std::ifstream in(path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace clusterctl::output {
 
@@ -24,10 +25,16 @@ public:
     LogWriter(const LogWriter&) = delete;
     LogWriter& operator=(const LogWriter&) = delete;
 
+    // A descriptor that failed once (a full disk) gets no more writes.
+    struct Failure {
+        int fd;
+        std::string reason; // strerror's text
+    };
+
     void write(int fd, std::string chunk);
-    // Waits until every chunk is written and the thread has ended; then the first error
-    // ("" if none). A write() after it starts a new thread.
-    std::string finish();
+    // Waits until every chunk is written and the thread has ended; then every descriptor
+    // a write failed on, in the order they failed. A write() after it starts a new thread.
+    const std::vector<Failure>& finish();
 
 private:
     void run();
@@ -38,7 +45,7 @@ private:
     std::deque<std::pair<int, std::string>> m_queue;
     std::size_t m_pending = 0; // bytes in m_queue and in the chunk being written
     bool m_stopping = false;
-    std::string m_error;
+    std::vector<Failure> m_failures;
     std::thread m_thread;
 };
 

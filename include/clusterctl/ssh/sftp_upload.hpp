@@ -32,6 +32,8 @@ public:
     void advance();
     bool done() const { return m_step == Step::done || m_step == Step::failed; }
     bool failed() const { return m_step == Step::failed; }
+    // The server has answered SFTP's start (its version).
+    bool started() const { return m_step != Step::init; }
     const std::string& error() const { return m_error; }
     std::uint64_t bytes_written() const { return m_bytes; }
 

@@ -1,0 +1,102 @@
+#include "clusterctl/config/schema.hpp"
+
+namespace clusterctl::config {
+namespace {
+
+using T = ValueType;
+
+constexpr ConfigKey k_keys[] = {
+    {"cluster", T::section, "", "where the hosts are and how to reach them"},
+    {"cluster.hostfile", T::local_path, "hostfile", "MPI/DeepSpeed hostfile"},
+    {"cluster.hosts", T::host_list, "node-[001-008]", "the hosts, instead of a hostfile"},
+    {"cluster.user", T::text, "ubuntu", "remote user"},
+    {"cluster.port", T::integer, "22", "SSH port"},
+    {"cluster.identity_file", T::local_path, "~/.ssh/id_ed25519", "key tried first"},
+    {"cluster.ssh_config", T::local_path, "~/.ssh/config", "OpenSSH client config to read"},
+    {"cluster.jump", T::text, "ubuntu@head-node", "jump host every worker is reached through"},
+    {"cluster.fanout", T::integer, "256", "hosts connecting or running at once"},
+    {"cluster.connect_timeout", T::integer, "10", "seconds to connect and log in"},
+    {"cluster.command_timeout", T::integer, "0", "seconds a command may run (0: no limit)"},
+    {"cluster.known_hosts", T::choice, "strict", "host key policy"},
+    {"cluster.shared_dir", T::remote_path, "/home/ubuntu/shared",
+     "a folder every node must see the same (checked by check)"},
+    {"env", T::section, "", "variables exported to every remote command"},
+    {"env.*", T::text, "/home/ubuntu/cluster-ml-64", "a variable's value"},
+    {"node_env", T::section, "", "variables for some hosts only"},
+    {"node_env.*", T::host_list, "all", "the hosts the variables below are for"},
+    {"node_env.*.*", T::text, "0,1", "a variable's value on those hosts"},
+    {"secrets", T::section, "", "values read here, exported on the nodes, never shown"},
+    {"secrets.*", T::section, "", "a secret named as the variable it becomes"},
+    {"secrets.*.env", T::variable, "HF_TOKEN", "the local environment variable holding it"},
+    {"secrets.*.file", T::local_path, "~/.config/hf-token", "the local file holding it"},
+    {"activate", T::shell, "source ~/miniconda3/bin/activate pytorch",
+     "a shell line run before every remote command"},
+    {"setup", T::section, "", "steps run in order on the hosts"},
+    {"setup[].name", T::text, "deps", "shown in output; unique"},
+    {"setup[].run", T::shell, "./setup.sh", "run by bash on the host"},
+    {"setup[].creates", T::remote_path, "/home/ubuntu/.setup-done",
+     "skip the step where this path exists"},
+    {"setup[].on", T::host_list, "first", "where the step runs"},
+    {"download", T::section, "", "model downloads"},
+    {"download[].repo", T::text, "meta-llama/Meta-Llama-3.1-8B", "the model's repository"},
+    {"download[].revision", T::text, "main", "branch, tag or commit"},
+    {"download[].include", T::text_list, "*.safetensors", "--include patterns"},
+    {"download[].exclude", T::text_list, "original/*", "--exclude patterns"},
+    {"download[].to", T::remote_path, "/home/ubuntu/models/8b", "--local-dir"},
+    {"download[].on", T::host_list, "first", "where the download runs"},
+    {"download[].tool", T::text, "huggingface-cli", "the downloader on the hosts"},
+    {"download[].distribute", T::boolean, "false",
+     "download on the first node and copy to the others"},
+    {"download[].retries", T::integer, "3", "attempts after a failed one"},
+    {"train", T::section, "", "torchrun on every node"},
+    {"train.workdir", T::remote_path, "/home/ubuntu/axolotl-cookbook/lambda",
+     "cd here before torchrun"},
+    {"train.torchrun", T::remote_path, "/home/ubuntu/miniconda3/envs/pytorch/bin/torchrun",
+     "torchrun on the hosts"},
+    {"train.nproc_per_node", T::integer, "8", "processes per node, or auto"},
+    {"train.nnodes", T::integer, "8", "the first nnodes hosts take part"},
+    {"train.rdzv", T::section, "", "the rendezvous"},
+    {"train.rdzv.backend", T::choice, "c10d", "c10d, static, etcd or etcd-v2"},
+    {"train.rdzv.port", T::integer, "29500", "the rendezvous port on the first host"},
+    {"train.rdzv.endpoint", T::text, "node-001:29500", "host[:port] of the rendezvous"},
+    {"train.rdzv.id", T::text, "llama-405b", "--rdzv_id"},
+    {"train.module", T::text, "axolotl.cli.train", "python -m MODULE"},
+    {"train.script", T::remote_path, "train.py", "a script to run"},
+    {"train.args", T::text_list, "[configs/llama-3_1-405b-fft.yaml]",
+     "arguments of the module or script"},
+    {"train.torchrun_args", T::text_list, "[--redirects, \"1\"]", "extra torchrun flags"},
+    {"train.max_restarts", T::integer, "0", "torchrun's --max_restarts"},
+    {"train.templates", T::section, "", "local files with ${VAR} expanded, shipped to hosts"},
+    {"train.templates[].src", T::local_path, "llama.yaml.in", "the local template"},
+    {"train.templates[].dst", T::remote_path, "configs/llama.yaml",
+     "where it goes, relative to workdir"},
+    {"train.device", T::choice, "gpu", "gpu or cpu"},
+};
+
+} // namespace
+
+std::span<const ConfigKey> config_schema() {
+    return k_keys;
+}
+
+std::vector<std::string> keys_under(std::string_view section) {
+    std::vector<std::string> keys;
+    for (const auto& key : k_keys) {
+        std::string_view path = key.path;
+        std::string_view rest;
+        if (section.empty()) {
+            rest = path;
+        } else if (path.size() > section.size() + 1 && path.substr(0, section.size()) == section &&
+                   path[section.size()] == '.') {
+            rest = path.substr(section.size() + 1);
+        } else {
+            continue;
+        }
+        if (rest.find('.') != std::string_view::npos) continue; // deeper
+        if (rest.ends_with("[]")) continue;
+        keys.emplace_back(rest);
+    }
+    return keys;
+}
+
+} // namespace clusterctl::config
