@@ -94,8 +94,12 @@ util::Result<std::vector<std::string>> expand_host_pattern(std::string_view patt
         std::vector<std::string> next;
         next.reserve(results.size() * values->size());
         for (const auto& prefix : results)
-            for (const auto& v : *values)
+            for (const auto& v : *values) {
+                if (prefix.size() + v.size() > k_max_host_name)
+                    return fail(error_at(where, "host name longer than 253 characters",
+                                         "a DNS name has at most 253 characters"));
                 next.push_back(prefix + v);
+            }
         results = std::move(next);
         pos = close + 1;
     }

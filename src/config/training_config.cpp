@@ -30,6 +30,7 @@ public:
 
     util::Result<TrainingConfig> parse(std::string_view text) {
         YAML::Node root;
+        m_yaml.set_text(text);
         try {
             root = YAML::Load(std::string(text));
         } catch (const YAML::Exception& e) {

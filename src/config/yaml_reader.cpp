@@ -95,7 +95,28 @@ util::Result<std::string> YamlReader::string(const YAML::Node& node, std::string
     if (!text) return text;
     util::SourceLocation where = at(node);
     if (node.Tag() == "!") ++where.column; // a quoted scalar: its text starts after the quote
-    return expand_variables(*text, m_lookup, where);
+    auto expanded = expand_variables(*text, m_lookup, where);
+    if (expanded) return expanded;
+    util::Diagnostic d = expanded.error();
+    d.where = inside_scalar(d.where, at(node));
+    return fail(std::move(d));
+}
+
+// expand_variables counts positions in the scalar's value; a scalar folded over several
+// lines (or with escapes) has a value that no longer lines up with its source. The place
+// stands when the source really has "${" there; else the error points at the scalar.
+util::SourceLocation YamlReader::inside_scalar(const util::SourceLocation& at,
+                                               const util::SourceLocation& scalar) const {
+    std::size_t start = 0;
+    for (int line = 1; line < at.line; ++line) {
+        start = m_text.find('\n', start);
+        if (start == std::string_view::npos) return scalar;
+        ++start;
+    }
+    std::size_t pos = start + static_cast<std::size_t>(at.column - 1);
+    std::size_t end = std::min(m_text.find('\n', start), m_text.size());
+    if (pos + 1 < end && m_text.substr(pos, 2) == "${") return at;
+    return scalar;
 }
 
 util::Result<int> YamlReader::integer(const YAML::Node& node, std::string_view what, int min,

@@ -38,9 +38,16 @@ public:
 
     const std::string& file() const { return m_file; }
     void set_lookup(VariableLookup lookup) { m_lookup = std::move(lookup); }
+    // The text being read (it must outlive the reader's use): lets an error inside a
+    // scalar be checked against the line it names.
+    void set_text(std::string_view text) { m_text = text; }
 
 private:
+    util::SourceLocation inside_scalar(const util::SourceLocation& at,
+                                       const util::SourceLocation& scalar) const;
+
     std::string m_file;
+    std::string_view m_text;
     VariableLookup m_lookup;
 };
 
