@@ -73,11 +73,11 @@ util::Result<std::vector<std::string>> expand_host_pattern(std::string_view patt
         }
         std::string_view literal = pattern.substr(
             pos, open == std::string_view::npos ? std::string_view::npos : open - pos);
-        for (auto& r : results)
-            r += literal;
-        if (results.front().size() > k_max_host_name)
+        if (results.front().size() + literal.size() > k_max_host_name)
             return fail(error_at(where, "host name longer than 253 characters",
                                  "a DNS name has at most 253 characters"));
+        for (auto& r : results)
+            r += literal;
         if (open == std::string_view::npos) break;
         std::size_t close = pattern.find(']', open);
         if (close == std::string_view::npos) {

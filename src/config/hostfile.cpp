@@ -27,7 +27,7 @@ bool is_name_char(char c) {
 // "[user@]host[:port]" with host a name, a name with ranges, or "[v6]".
 struct Target {
     std::optional<std::string> user;
-    std::string host_pattern;
+    std::string_view host_pattern; // into the line being read
     std::size_t host_offset = 0;
     bool ipv6 = false;
     std::optional<int> port;
@@ -56,7 +56,7 @@ util::Result<Target> parse_target(std::string_view token, const SourceLocation& 
         rest.find(':') < rest.find(']')) {
         std::size_t close = rest.find(']');
         t.ipv6 = true;
-        t.host_pattern = std::string(rest.substr(1, close - 1));
+        t.host_pattern = rest.substr(1, close - 1);
         t.host_offset = pos + 1;
         std::string_view after = rest.substr(close + 1);
         if (!after.empty()) {
@@ -69,11 +69,11 @@ util::Result<Target> parse_target(std::string_view token, const SourceLocation& 
         }
     } else if (std::count(rest.begin(), rest.end(), ':') > 1) {
         t.ipv6 = true; // a bare IPv6 literal: no port possible
-        t.host_pattern = std::string(rest);
+        t.host_pattern = rest;
         t.host_offset = pos;
     } else {
         std::size_t colon = rest.rfind(':');
-        t.host_pattern = std::string(rest.substr(0, colon));
+        t.host_pattern = rest.substr(0, colon);
         t.host_offset = pos;
         if (colon != std::string_view::npos) {
             port_text = rest.substr(colon + 1);
@@ -156,7 +156,7 @@ util::Result<std::vector<HostEntry>> expand_target(std::string_view token,
     SourceLocation host_at = where.advanced(static_cast<int>(target->host_offset));
     std::vector<std::string> names;
     if (target->ipv6) {
-        names.push_back(target->host_pattern);
+        names.emplace_back(target->host_pattern);
     } else {
         auto expanded = expand_host_pattern(target->host_pattern, host_at);
         if (!expanded) return fail(expanded.error());

@@ -50,10 +50,11 @@ ReadOutcome read_bounded(const std::string& path, std::size_t limit) {
         out = {"", fmt::format("it is {} bytes, over the limit of {} KiB", st.st_size, limit >> 10),
                "input files are read whole: keep them small"};
     } else {
-        out.text.resize(static_cast<std::size_t>(st.st_size));
+        // One byte more than its size: the read that finds the end needs no second buffer.
+        out.text.resize(static_cast<std::size_t>(st.st_size) + 1);
         std::size_t got = 0;
         for (;;) {
-            if (got == out.text.size()) out.text.resize(std::min(limit + 1, got * 2 + 4096));
+            if (got == out.text.size()) out.text.resize(std::min(limit + 1, got + 65536));
             ssize_t n = ::read(fd, out.text.data() + got, out.text.size() - got);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) {

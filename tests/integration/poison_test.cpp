@@ -12,8 +12,12 @@
 #include "clusterctl/config/schema.hpp"
 #include "sandbox.hpp"
 
+#include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <yaml-cpp/yaml.h>
 
 namespace clusterctl::test_support {
@@ -220,6 +224,90 @@ INSTANTIATE_TEST_SUITE_P(EveryKeyAndFlag, Poison, ::testing::ValuesIn(targets())
                          [](const ::testing::TestParamInfo<Target>& param) {
                              return test_name(param.param);
                          });
+
+} // namespace
+} // namespace clusterctl::test_support
+
+namespace clusterctl::test_support {
+namespace {
+
+struct Usage {
+    int code = -1;
+    double seconds = 0;
+    long max_rss_kb = 0;
+    std::string err;
+};
+
+// clusterctl ARGS as a process of its own, with what it cost (wait4's rusage).
+Usage measure(const std::vector<std::string>& args, const std::string& dir) {
+    std::vector<std::string> argv{CLUSTERCTL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string err_file = dir + "/measure.err";
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int fd = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 2);
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        auto env = clusterctl_env(dir, {});
+        auto cargv = c_strings(argv);
+        auto cenv = c_strings(env);
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    struct rusage usage {};
+    ::wait4(pid, &status, 0, &usage);
+    Usage u;
+    u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    u.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    u.max_rss_kb = usage.ru_maxrss;
+    u.err = read_file(err_file);
+    return u;
+}
+
+// Each hostile input of the security review, as a file: refused with exit 2 and a
+// diagnostic, quickly, and within 100 MB (ASan's own overhead included).
+TEST(Limits, HostileInputsAreRefusedQuicklyAndInLittleMemory) {
+    TempDir dir("/tmp");
+    std::string d = dir.path();
+    ASSERT_EQ(::mkfifo((d + "/fifo").c_str(), 0600), 0);
+    std::string bomb = "cluster: {hosts: [a]}\nenv:\n  A0: xxxx\n";
+    for (int i = 1; i <= 16; ++i) {
+        std::string prev = "${A" + std::to_string(i - 1) + "}";
+        bomb += "  A" + std::to_string(i) + ": \"" + prev + prev + prev + prev + "\"\n";
+    }
+    write_file(d + "/bomb.yaml", bomb);
+    write_file(d + "/long-name", std::string((16 << 20) - 2, 'a') + "\n"); // one 16 MiB name
+    write_file(d + "/big.yaml", "env:\n  A: " + std::string(100 << 20, 'x') + "\n"); // 100 MB
+    write_file(d + "/scalar.yaml", "cluster: {hosts: [a]}\nenv:\n  A: " +
+                                       std::string((1 << 20) - 64, 'x') + "\n"); // accepted
+    const std::vector<std::vector<std::string>> cases = {
+        {"--hostfile", "/dev/zero", "hosts"},
+        {"-c", d + "/fifo", "hosts"},
+        {"--hostfile", d + "/fifo", "hosts"},
+        {"-c", d + "/bomb.yaml", "hosts"},
+        {"--hostfile", d + "/long-name", "hosts"},
+        {"-c", d + "/big.yaml", "hosts"},
+        {"--ssh-config", "/dev/zero", "-w", "a", "hosts"},
+    };
+    for (const auto& args : cases) {
+        Usage u = measure(args, d);
+        std::string what = args[0] + " " + args[1];
+        EXPECT_EQ(u.code, 2) << what << ": " << u.err;
+        EXPECT_NE(u.err.find(": error: "), std::string::npos) << what << ": " << u.err;
+        EXPECT_LT(u.max_rss_kb, 100 * 1024) << what;
+        EXPECT_LT(u.seconds, 5) << what; // a bound on waiting, not a speed target
+        std::printf("limits: %-40s %.3f s %ld KB\n", what.substr(0, 40).c_str(), u.seconds,
+                    u.max_rss_kb);
+    }
+    Usage ok = measure({"-c", d + "/scalar.yaml", "hosts"}, d);
+    EXPECT_EQ(ok.code, 0) << ok.err;
+    EXPECT_LT(ok.max_rss_kb, 100 * 1024);
+    std::printf("limits: 1 MiB YAML scalar accepted: %.3f s %ld KB\n", ok.seconds, ok.max_rss_kb);
+}
 
 } // namespace
 } // namespace clusterctl::test_support
