@@ -23,6 +23,7 @@ RunLogs::RunLogs(std::string dir, std::vector<std::string> hosts)
     std::filesystem::create_directories(m_dir, ec);
     if (ec) {
         m_error = fmt::format("cannot create log directory '{}': {}", m_dir, ec.message());
+        incomplete(m_dir, "cannot create it: " + ec.message());
         return;
     }
     std::string path = m_dir + "/summary.json";
@@ -88,11 +89,10 @@ void RunLogs::flush_all() {
 }
 
 std::vector<std::string> RunLogs::write_summary(nlohmann::json& summary) {
-    if (!m_error.empty()) return {};
     flush_all();
+    summary["logs_incomplete"] = m_incomplete;
     if (m_summary_fd < 0) return m_incomplete;
     std::string path = m_dir + "/summary.json";
-    summary["logs_incomplete"] = m_incomplete;
     std::string text = summary.dump(2) + "\n";
     std::size_t done = 0;
     while (done < text.size()) {
