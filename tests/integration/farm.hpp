@@ -60,6 +60,11 @@ inline std::vector<std::string> clusterctl_env(const std::string& home,
     return e;
 }
 
+// "CLUSTERCTL_OWNER_PID=PID ": what the farm and sandbox scripts take down with this process.
+inline std::string owner_env() {
+    return "CLUSTERCTL_OWNER_PID=" + std::to_string(::getpid()) + " ";
+}
+
 // A child process with stdout and stderr in files.
 class Process {
 public:
@@ -207,9 +212,11 @@ public:
         m_net =
             "127." + std::to_string(20 + seed % 200) + "." + std::to_string(seed / 200 % 60 * 4);
         m_port = 20000 + static_cast<int>(seed % 20000);
-        std::string command = std::string(CLUSTERCTL_SOURCE_DIR) + "/scripts/sshd-farm up " +
-                              std::to_string(n) + " " + m_dir.path() + " --net " + m_net +
-                              " --port " + std::to_string(m_port) + " " + extra + " >/dev/null";
+        // The farm goes down with this process, even when ctest kills it (its watcher).
+        std::string command = owner_env() + std::string(CLUSTERCTL_SOURCE_DIR) +
+                              "/scripts/sshd-farm up " + std::to_string(n) + " " + m_dir.path() +
+                              " --net " + m_net + " --port " + std::to_string(m_port) + " " +
+                              extra + " >/dev/null";
         if (std::system(command.c_str()) != 0) throw std::runtime_error("sshd-farm up failed");
         m_up = true;
     }

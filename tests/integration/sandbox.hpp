@@ -14,9 +14,9 @@ namespace clusterctl::test_support {
 class Sandbox {
 public:
     explicit Sandbox(int nodes, const std::string& options = "") : m_dir("/tmp"), m_nodes(nodes) {
-        std::string command = std::string(CLUSTERCTL_SOURCE_DIR) + "/scripts/sandbox-cluster up " +
-                              std::to_string(nodes) + " " + m_dir.path() + " " + options +
-                              " >/dev/null";
+        std::string command = owner_env() + std::string(CLUSTERCTL_SOURCE_DIR) +
+                              "/scripts/sandbox-cluster up " + std::to_string(nodes) + " " +
+                              m_dir.path() + " " + options + " >/dev/null";
         if (std::system(command.c_str()) != 0)
             throw std::runtime_error("sandbox-cluster up failed");
         m_up = true;
