@@ -2,6 +2,7 @@
 
 #include "clusterctl/config/hostfile.hpp"
 #include "clusterctl/config/ssh_config.hpp"
+#include "clusterctl/util/strings.hpp"
 #include "clusterctl/util/text_file.hpp"
 
 #include <algorithm>
@@ -126,6 +127,12 @@ util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig
     h.name = entry.name;
     h.where = entry.where;
     h.address = o.hostname.value_or(entry.name);
+    if (o.hostname && !is_valid_host_name(h.address))
+        return fail(error_at(entry.where,
+                             fmt::format("ssh_config's HostName for {} is {}, not a host name "
+                                         "or address",
+                                         entry.name, util::quoted(h.address)),
+                             "a DNS name of at most 253 characters, or an IP address"));
     h.port = entry.port.value_or(yaml.port.value_or(o.port.value_or(22)));
     h.user = entry.user.value_or(yaml.user.value_or(o.user.value_or(env.user())));
     if (yaml.identity_file) h.identity_files.push_back(*yaml.identity_file);
