@@ -1,8 +1,9 @@
 // clusterctl: thin entry point. Everything lives in the library; main only builds the
 // process environment, sizes stdout for whole-line writes, calls cli::run and turns an
-// escaped exception into exit code 2.
+// escaped exception (a bug: bad input is a Diagnostic, never an exception) into exit 70.
 
 #include "clusterctl/cli/app.hpp"
+#include "clusterctl/report/exit_code.hpp"
 #include "clusterctl/ssh/library.hpp"
 
 #include <exception>
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
         std::cout.flush();
         return code;
     } catch (const std::exception& e) {
-        std::cerr << "clusterctl: internal error: " << e.what() << "\n";
-        return 2;
+        std::cerr << "clusterctl: internal error (a bug; please report it): " << e.what() << "\n";
+        return clusterctl::report::to_int(clusterctl::report::ExitCode::internal);
     }
 }

@@ -30,7 +30,8 @@ constexpr const char* k_footer =
     "command's own options and examples.\n"
     "\n"
     "Exit codes: 0 ok, 1 a remote command failed or a host was unreachable,\n"
-    "            2 usage or configuration error (nothing was run), 130 interrupted.";
+    "            2 usage or configuration error (nothing was run), 130 interrupted,\n"
+    "            70 internal error (a bug).";
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
     app.add_option("-c,--config", o.config_path, "YAML config (default ./clusterctl.yaml)")
