@@ -1,8 +1,7 @@
 #include "clusterctl/exec/executor.hpp"
 
 #include "clusterctl/config/host_list.hpp"
-#include "clusterctl/exec/line_splitter.hpp"
-#include "clusterctl/exec/line_tail.hpp"
+#include "clusterctl/exec/line_stream.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
 #include "clusterctl/exec/upload_items.hpp"
@@ -70,16 +69,6 @@ std::chrono::seconds retry_delay(int attempt) {
     return std::chrono::seconds(std::min(30, 1 << std::min(std::max(attempt, 1) - 1, 5)));
 }
 
-// A '\r'-rewritten line: the text after its last '\r' that has text (tqdm ends with one).
-std::string_view after_carriage_return(std::string_view line) {
-    // Most lines have no '\r': one memchr says so.
-    if (!std::memchr(line.data(), '\r', line.size())) return line;
-    while (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
-    auto cr = line.rfind('\r');
-    return cr == std::string_view::npos ? line : line.substr(cr + 1);
-}
-
 double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
@@ -123,21 +112,17 @@ struct HostRun {
     std::unique_ptr<ssh::ExecChannel> channel;
     std::unique_ptr<ssh::SftpUpload> upload;
     std::unique_ptr<ssh::SftpFetch> fetch;
-    bool timed_out = false, cancelled = false, skipped = false;
-    std::optional<int> reported_exit;  // the command said it failed (Stage::failure_line)
-    std::optional<long> process_group; // the command's on the host (the wrapper says it)
-    int task_attempts = 0;             // of the current stage's command, for Stage::retries
+    bool timed_out = false, cancelled = false;
+    int task_attempts = 0; // of the current stage's command, for Stage::retries
 
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
     Clock::time_point stop_deadline = k_never, retry_at = k_never, next_keepalive = k_never;
     Clock::time_point start_deadline = k_never; // the task's start must be seen by then
     Clock::time_point liveness_check = k_never; // when to look at the last byte received
-    Clock::time_point next_status = {};         // when a '\r' progress line may show again
     Clock::time_point armed = k_never;          // the deadline the timer heap holds
 
-    LineSplitter out, err;
-    LineTail last_lines;
+    std::optional<LineStream> lines; // what its commands print
     report::HostOutcome outcome;
 };
 
@@ -153,6 +138,7 @@ public:
             m_hosts[i].index = i;
             m_hosts[i].spec = &plan.hosts[i];
             m_hosts[i].outcome.host = plan.hosts[i].name;
+            m_hosts[i].lines.emplace(i, secrets, observer);
         }
         for (const auto& stage : plan.stages)
             for (const auto& task : stage.tasks)
@@ -167,7 +153,6 @@ private:
     void begin_task(HostRun& h);
     void step(HostRun& h);
     void on_data(HostRun& h, ssh::Stream stream, std::string_view data);
-    void on_line(HostRun& h, bool is_stderr, std::string_view line);
     void on_reported_failure(HostRun& h);
     void end_task(HostRun& h);
     void connection_failed(HostRun& h);
@@ -214,7 +199,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.outcome.stage = std::move(stage);
     h.outcome.message = std::move(message);
     h.outcome.duration_s = h.started == k_never ? 0 : seconds_between(h.started, Clock::now());
-    h.outcome.last_lines = h.last_lines.lines();
+    h.outcome.last_lines = h.lines->tail().lines();
     h.channel.reset();
     h.upload.reset();
     h.fetch.reset();
@@ -262,10 +247,8 @@ void Executor::start(HostRun& h) {
 
 void Executor::begin_task(HostRun& h) {
     h.task_started = Clock::now();
-    h.timed_out = h.skipped = false;
-    h.reported_exit.reset();
-    h.process_group.reset();
-    h.last_lines.clear(); // the summary shows the failing step's lines
+    h.timed_out = false;
+    h.lines->begin(m_stage->failure_line);
     // A server may log a user in, then close the session it opens for the command (a
     // ChrootDirectory or ForceCommand it refuses): the command's start (the wrapper's
     // pgid line, SFTP's version) must come within the login's own limit.
@@ -332,7 +315,7 @@ void Executor::step(HostRun& h) {
     if (h.mode != HostRun::Mode::running) return;
     if (h.channel) {
         h.channel->advance([&](ssh::Stream s, std::string_view data) { on_data(h, s, data); });
-        if (h.reported_exit && !h.cancelled) return on_reported_failure(h);
+        if (h.lines->reported_exit() && !h.cancelled) return on_reported_failure(h);
         if (!h.channel->done()) return rearm(h);
     } else if (h.upload) {
         h.upload->advance();
@@ -349,69 +332,29 @@ void Executor::step(HostRun& h) {
 void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
     bool is_stderr = stream == ssh::Stream::err;
     (is_stderr ? h.outcome.bytes_err : h.outcome.bytes_out) += data.size();
-    LineSplitter& splitter = is_stderr ? h.err : h.out;
-    splitter.feed(data, [&](std::string_view line) { on_line(h, is_stderr, line); });
-    std::string_view partial = splitter.partial();
-    if (partial.find('\r') == std::string_view::npos) return;
-    Clock::time_point now = Clock::now();
-    if (now < h.next_status) return;
-    // The last complete rewrite: what lies between the last two '\r'.
-    partial = partial.substr(0, partial.rfind('\r'));
-    std::string_view status = after_carriage_return(partial);
-    if (status.empty()) return;
-    h.next_status = now + std::chrono::milliseconds(250);
-    std::string masked = m_secrets.empty() ? std::string(status) : m_secrets.mask(status);
-    m_observer.on_status(h.index, masked);
-}
-
-void Executor::on_line(HostRun& h, bool is_stderr, std::string_view line) {
-    if (is_stderr) {
-        if (auto control = parse_control_line(line)) {
-            if (control->word == "skipped") h.skipped = true;
-            if (control->word == "pgid") {
-                h.process_group = std::atol(control->argument.c_str());
-                h.start_deadline = k_never;
-            }
-            return;
-        }
-    }
-    line = after_carriage_return(line); // a progress bar's last state, or CRLF's line
-    if (!m_stage->failure_line.empty() && !h.reported_exit) {
-        if (auto at = line.find(m_stage->failure_line); at != std::string_view::npos) {
-            int code =
-                std::atoi(std::string(line.substr(at + m_stage->failure_line.size(), 4)).c_str());
-            h.reported_exit = code != 0 ? code : 1;
-        }
-    }
-    std::string masked;
-    if (!m_secrets.empty()) {
-        masked = m_secrets.mask(line);
-        line = masked;
-    }
-    // After a reported failure the lines are its teardown's: the summary keeps those before.
-    if (!(h.reported_exit && h.cancelled)) h.last_lines.push(line);
-    m_observer.on_line(h.index, is_stderr, line);
+    h.lines->feed(is_stderr, data, Clock::now());
+    if (h.lines->process_group()) h.start_deadline = k_never; // the wrapper has started
 }
 
 // The command said it failed but has not exited (torchrun waiting at its exit barrier):
 // it counts as failed now, is stopped like a cancelled one, and fail-fast acts at once.
 void Executor::on_reported_failure(HostRun& h) {
     h.cancelled = true;
+    h.lines->freeze_tail();
     h.channel->cancel();
     h.stop_deadline = Clock::now() + stop_window(m_options);
     if (!m_first_failure) m_first_failure = h.index;
     if (!m_cancelling && (m_options.fail_fast || m_stage->fail_fast))
         cancel_all(fmt::format("{} reported a failure (exit {}) in its {}", h.outcome.host,
-                               *h.reported_exit, m_stage->name));
+                               *h.lines->reported_exit(), m_stage->name));
     if (h.mode == HostRun::Mode::running) step(h);
 }
 
 void Executor::end_task(HostRun& h) {
     Clock::time_point now = Clock::now();
-    h.out.flush([&](std::string_view line) { on_line(h, false, line); });
-    h.err.flush([&](std::string_view line) { on_line(h, true, line); });
+    h.lines->flush();
     report::StepResult step{m_stage->name, StepStatus::ok, std::nullopt,
-                            seconds_between(h.task_started, now), h.process_group};
+                            seconds_between(h.task_started, now), h.lines->process_group()};
     HostState state = HostState::done;
     std::string stage, message;
     if (h.channel) {
@@ -435,10 +378,10 @@ void Executor::end_task(HostRun& h) {
                 state = HostState::failed;
                 stage = "exec";
             }
-            if (code != 0 && !h.process_group && !h.cancelled && !h.timed_out) {
+            if (code != 0 && !h.lines->process_group() && !h.cancelled && !h.timed_out) {
                 // The wrapper's first act is its pgid line: the command never started.
                 stage = "session";
-                message = never_started(code, h.last_lines);
+                message = never_started(code, h.lines->tail());
             }
         }
     } else if (h.fetch && h.fetch->failed()) {
@@ -455,11 +398,11 @@ void Executor::end_task(HostRun& h) {
         stage = "timeout";
         message = fmt::format("still running after --timeout {} s; its process group was killed",
                               m_options.command_timeout_s);
-    } else if (h.reported_exit) {
+    } else if (h.lines->reported_exit()) {
         state = HostState::failed;
         stage = "exec";
         // torchrun writes a worker killed by signal N as exit code -N.
-        int code = *h.reported_exit;
+        int code = *h.lines->reported_exit();
         const char* name = code < 0 ? signal_name(-code) : nullptr;
         h.outcome.signal = name ? name : "";
         step.exit_code = h.outcome.exit_code = name ? 128 - code : code;
@@ -487,7 +430,8 @@ void Executor::end_task(HostRun& h) {
         rearm(h);
         return;
     }
-    step.status = state == HostState::done     ? (h.skipped ? StepStatus::skipped : StepStatus::ok)
+    step.status = state == HostState::done
+                      ? (h.lines->skipped() ? StepStatus::skipped : StepStatus::ok)
                   : state == HostState::failed ? StepStatus::failed
                                                : StepStatus::cancelled;
     h.outcome.steps.push_back(step);

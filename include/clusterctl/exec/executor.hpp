@@ -7,6 +7,7 @@
 
 #include "clusterctl/config/secrets.hpp"
 #include "clusterctl/exec/interrupt.hpp"
+#include "clusterctl/exec/run_observer.hpp"
 #include "clusterctl/plan/launch_plan.hpp"
 #include "clusterctl/report/host_outcome.hpp"
 
@@ -22,26 +23,6 @@ struct ExecutorOptions {
     int retries = 0;           // further connection attempts, with backoff
     int grace_s = 10;          // TERM .. KILL on the remote process group
     std::string agent_socket;  // SSH_AUTH_SOCK
-};
-
-struct Progress {
-    std::size_t total = 0, waiting = 0, connecting = 0, running = 0, done = 0, failed = 0;
-    std::string stage;
-};
-
-// Whoever shows the run. Called from the loop; lines arrive complete, secrets masked.
-class RunObserver {
-public:
-    virtual ~RunObserver() = default;
-    virtual void on_line(std::size_t host, bool is_stderr, std::string_view line) = 0;
-    // A line being rewritten in place with '\r' (a progress bar): its latest state, at
-    // most a few times a second per host. The line itself comes to on_line at its '\n'.
-    virtual void on_status(std::size_t /*host*/, std::string_view /*text*/) {}
-    virtual void on_step_end(std::size_t /*host*/, const report::StepResult& /*step*/) {}
-    virtual void on_host_end(std::size_t /*host*/, const report::HostOutcome& /*outcome*/) {}
-    virtual void on_progress(const Progress& /*progress*/) {}
-    virtual void on_warning(std::string_view /*message*/) {}
-    virtual void flush() {} // end of a loop turn
 };
 
 report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,

@@ -1,0 +1,100 @@
+// exec::LineStream: what a host prints becomes the lines the run shows, without a host,
+// a connection or a clock.
+
+#include "clusterctl/exec/line_stream.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace clusterctl;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Recorder : exec::RunObserver {
+    std::vector<std::string> lines, statuses;
+    void on_line(std::size_t host, bool is_stderr, std::string_view line) override {
+        lines.push_back(std::to_string(host) + (is_stderr ? " err " : " out ") + std::string(line));
+    }
+    void on_status(std::size_t host, std::string_view text) override {
+        statuses.push_back(std::to_string(host) + " " + std::string(text));
+    }
+};
+
+const exec::LineStream::Clock::time_point t0{};
+
+} // namespace
+
+TEST(LineStream, ControlLinesAreFactsNotOutput) {
+    config::SecretStore secrets;
+    Recorder seen;
+    exec::LineStream s(3, secrets, seen);
+    s.begin("");
+    s.feed(true,
+           "\x1e"
+           "clusterctl:pgid 4242\nwarning\n\x1e"
+           "clusterctl:skipped\n",
+           t0);
+    s.feed(false, "hello\n", t0);
+    EXPECT_EQ(seen.lines, (std::vector<std::string>{"3 err warning", "3 out hello"}));
+    EXPECT_EQ(s.process_group(), 4242);
+    EXPECT_TRUE(s.skipped());
+    s.begin(""); // the next task starts with nothing said
+    EXPECT_FALSE(s.process_group());
+    EXPECT_FALSE(s.skipped());
+    EXPECT_TRUE(s.tail().lines().empty());
+}
+
+TEST(LineStream, TheFailureLineIsNoticedWithItsCode) {
+    config::SecretStore secrets;
+    Recorder seen;
+    exec::LineStream s(0, secrets, seen);
+    s.begin("failed (exitcode: ");
+    s.feed(false, "[default1]:step 3\n", t0);
+    EXPECT_FALSE(s.reported_exit());
+    s.feed(false, "ERROR: worker 1 failed (exitcode: -9) local_rank: 1\n", t0);
+    EXPECT_EQ(s.reported_exit(), -9);
+    s.begin("failed (exitcode: ");
+    s.feed(false, "x failed (exitcode: 0)\n", t0); // a failure said with 0 is still one
+    EXPECT_EQ(s.reported_exit(), 1);
+}
+
+TEST(LineStream, SecretsAreMaskedInLinesStatusAndTail) {
+    config::SecretStore secrets;
+    secrets.add("HF_TOKEN", "hf_s3cr3t");
+    Recorder seen;
+    exec::LineStream s(0, secrets, seen);
+    s.begin("");
+    s.feed(false, "token hf_s3cr3t\n", t0);
+    s.feed(false, "50% hf_s3cr3t\r", t0);
+    s.feed(false, "60% hf_s3cr3t\r", t0);
+    EXPECT_EQ(seen.lines, (std::vector<std::string>{"0 out token ***"}));
+    EXPECT_EQ(seen.statuses, (std::vector<std::string>{"0 50% ***"}));
+    EXPECT_EQ(s.tail().lines(), (std::vector<std::string>{"token ***"}));
+}
+
+TEST(LineStream, AProgressBarShowsAtMostFourTimesASecondAndEndsAsOneLine) {
+    config::SecretStore secrets;
+    Recorder seen;
+    exec::LineStream s(0, secrets, seen);
+    s.begin("");
+    s.feed(false, "10%\r", t0);
+    s.feed(false, "20%\r", t0 + 100ms); // too soon
+    s.feed(false, "30%\r", t0 + 260ms);
+    s.feed(false, "100%\r\n", t0 + 300ms);
+    EXPECT_EQ(seen.statuses, (std::vector<std::string>{"0 10%", "0 30%"}));
+    EXPECT_EQ(seen.lines, (std::vector<std::string>{"0 out 100%"}));
+}
+
+TEST(LineStream, ATeardownsLinesAreShownButTheTailKeepsTheFailure) {
+    config::SecretStore secrets;
+    Recorder seen;
+    exec::LineStream s(0, secrets, seen);
+    s.begin("failed (exitcode: ");
+    s.feed(false, "rank 1 failed (exitcode: 1)\n", t0);
+    s.freeze_tail();
+    s.feed(true, "SignalException: process got signal 15\n", t0);
+    s.feed(false, "last words", t0);
+    s.flush();
+    EXPECT_EQ(seen.lines.size(), 3u);
+    EXPECT_EQ(s.tail().lines(), (std::vector<std::string>{"rank 1 failed (exitcode: 1)"}));
+}
