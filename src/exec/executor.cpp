@@ -3,6 +3,7 @@
 #include "clusterctl/config/host_list.hpp"
 #include "clusterctl/exec/line_stream.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
+#include "clusterctl/exec/task_result.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
 #include "clusterctl/exec/upload_items.hpp"
 #include "clusterctl/ssh/connection.hpp"
@@ -26,20 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using report::HostState;
 
-constexpr const char* k_server_log_hint =
-    "the server's log says why (a ChrootDirectory, ForceCommand or Subsystem it refused, "
-    "a login shell that fails)";
-
-// A command whose session ended before the wrapper's first line: what it printed, if
-// anything, is the best clue.
-std::string never_started(int code, const LineTail& tail) {
-    auto lines = tail.lines();
-    if (lines.empty())
-        return fmt::format("the server closed the session after login, before the command "
-                           "started (exit {}, nothing printed); {}",
-                           code, k_server_log_hint);
-    return fmt::format("the command did not start (exit {}): {}", code, lines.back());
-}
 using report::StepStatus;
 
 constexpr auto k_never = Clock::time_point::max();
@@ -71,27 +58,6 @@ std::chrono::seconds retry_delay(int attempt) {
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
-}
-
-struct SignalName {
-    int number;
-    const char* name; // as sshd reports it: no "SIG"
-};
-constexpr SignalName k_signals[] = {
-    {SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},   {SIGABRT, "ABRT"},
-    {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGSEGV, "SEGV"}, {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"},
-    {SIGTERM, "TERM"}, {SIGUSR1, "USR1"}, {SIGUSR2, "USR2"}, {SIGBUS, "BUS"}};
-
-int signal_number(const std::string& name) {
-    for (const auto& s : k_signals)
-        if (name == s.name) return s.number;
-    return 0;
-}
-
-const char* signal_name(int number) {
-    for (const auto& s : k_signals)
-        if (number == s.number) return s.name;
-    return nullptr;
 }
 
 // One host through the whole run.
@@ -155,6 +121,7 @@ private:
     void on_data(HostRun& h, ssh::Stream stream, std::string_view data);
     void on_reported_failure(HostRun& h);
     void end_task(HostRun& h);
+    TaskEnd task_end(const HostRun& h) const;
     void connection_failed(HostRun& h);
     void on_deadline(HostRun& h, Clock::time_point now);
     void rearm(HostRun& h);
@@ -350,70 +317,40 @@ void Executor::on_reported_failure(HostRun& h) {
     if (h.mode == HostRun::Mode::running) step(h);
 }
 
+// What the host's transport says of the task that ended.
+TaskEnd Executor::task_end(const HostRun& h) const {
+    TaskEnd end;
+    if (h.channel && h.channel->phase() == ssh::ExecChannel::Phase::failed) {
+        end.how = TaskEnd::How::channel_failed;
+        end.error = h.channel->error();
+    } else if (h.channel) {
+        end.how = TaskEnd::How::exited;
+        end.exit_status = h.channel->exit_status();
+        end.exit_signal = h.channel->exit_signal();
+    } else if (h.fetch || h.upload) {
+        bool failed = h.fetch ? h.fetch->failed() : h.upload->failed();
+        end.how = failed ? TaskEnd::How::transfer_failed : TaskEnd::How::transferred;
+        end.transfer_stage = h.fetch ? "fetch" : "push";
+        if (failed) end.error = h.fetch ? h.fetch->error() : h.upload->error();
+    }
+    end.started = h.lines->process_group().has_value();
+    end.timed_out = h.timed_out;
+    end.cancelled = h.cancelled;
+    end.reported_exit = h.lines->reported_exit();
+    return end;
+}
+
 void Executor::end_task(HostRun& h) {
     Clock::time_point now = Clock::now();
     h.lines->flush();
     report::StepResult step{m_stage->name, StepStatus::ok, std::nullopt,
                             seconds_between(h.task_started, now), h.lines->process_group()};
-    HostState state = HostState::done;
-    std::string stage, message;
-    if (h.channel) {
-        if (h.channel->phase() == ssh::ExecChannel::Phase::failed) {
-            state = HostState::failed;
-            stage = "channel";
-            message = h.channel->error();
-        } else {
-            int code = h.channel->exit_status();
-            if (!h.channel->exit_signal().empty()) {
-                h.outcome.signal = h.channel->exit_signal();
-                code = 128 + signal_number(h.outcome.signal);
-            } else if (code > 128 && signal_name(code - 128)) {
-                h.outcome.signal = signal_name(code - 128);
-            } else {
-                h.outcome.signal.clear();
-            }
-            step.exit_code = code;
-            h.outcome.exit_code = code;
-            if (code != 0) {
-                state = HostState::failed;
-                stage = "exec";
-            }
-            if (code != 0 && !h.lines->process_group() && !h.cancelled && !h.timed_out) {
-                // The wrapper's first act is its pgid line: the command never started.
-                stage = "session";
-                message = never_started(code, h.lines->tail());
-            }
-        }
-    } else if (h.fetch && h.fetch->failed()) {
-        state = HostState::failed;
-        stage = "fetch";
-        message = h.fetch->error();
-    } else if (h.upload && h.upload->failed()) {
-        state = HostState::failed;
-        stage = "push";
-        message = h.upload->error();
-    }
-    if (h.timed_out) {
-        state = HostState::failed;
-        stage = "timeout";
-        message = fmt::format("still running after --timeout {} s; its process group was killed",
-                              m_options.command_timeout_s);
-    } else if (h.lines->reported_exit()) {
-        state = HostState::failed;
-        stage = "exec";
-        // torchrun writes a worker killed by signal N as exit code -N.
-        int code = *h.lines->reported_exit();
-        const char* name = code < 0 ? signal_name(-code) : nullptr;
-        h.outcome.signal = name ? name : "";
-        step.exit_code = h.outcome.exit_code = name ? 128 - code : code;
-        message = "stopped after it reported the failure";
-    } else if (h.cancelled) {
-        state = HostState::cancelled;
-        stage = m_stage->name;
-        message = "stopped";
-    }
-    if (state == HostState::failed && stage == "exec" && !m_cancelling &&
-        h.task_attempts < m_stage->retries) {
+    TaskVerdict verdict =
+        judge(task_end(h), m_stage->name, m_options.command_timeout_s, h.lines->tail());
+    if (verdict.signal) h.outcome.signal = *verdict.signal;
+    if (verdict.exit_code) step.exit_code = h.outcome.exit_code = verdict.exit_code;
+    HostState state = verdict.state;
+    if (retry_command(verdict, m_cancelling, h.task_attempts, m_stage->retries)) {
         // A command that may fail for a while (a download): again on the same session.
         ++h.task_attempts;
         auto delay = retry_delay(h.task_attempts);
@@ -441,7 +378,7 @@ void Executor::end_task(HostRun& h) {
     h.fetch.reset();
     h.task = nullptr;
     if (state != HostState::done) {
-        finish(h, state, stage, message);
+        finish(h, state, std::move(verdict.stage), std::move(verdict.message));
         return;
     }
     // Idle, it keeps its connection for the next stage (and no longer counts as active).
@@ -530,10 +467,7 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
     }
     if (now >= h.start_deadline) {
         finish(h, HostState::failed, "session",
-               fmt::format("the server closed the session after login: {} did not start within "
-                           "{} s of login (ConnectTimeout); {}",
-                           h.channel ? "the command" : "SFTP", h.spec->connect_timeout_s,
-                           k_server_log_hint));
+               start_timed_out(h.channel ? "the command" : "SFTP", h.spec->connect_timeout_s));
         return;
     }
     if (now >= h.liveness_check && h.connection) {

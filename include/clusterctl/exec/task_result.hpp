@@ -1,0 +1,57 @@
+#pragma once
+// The result policy: how a task's end becomes the host's verdict. Whatever reached the host
+// (an SSH channel, SFTP) reports a TaskEnd; judge() says whether the step passed, and if
+// not, in which stage it failed and why, with the exit code and signal shown; a command
+// that failed may be run again (Stage::retries) when retry_command() says so. Pure: the
+// rules are tested without a host.
+
+#include "clusterctl/exec/line_tail.hpp"
+#include "clusterctl/report/host_outcome.hpp"
+
+#include <optional>
+#include <string>
+
+namespace clusterctl::exec {
+
+struct TaskEnd {
+    enum class How {
+        exited,          // the command ended with exit_status or exit_signal
+        channel_failed,  // the channel broke before an exit status came (error says how)
+        transfer_failed, // SFTP failed (transfer_stage "push" or "fetch", error says how)
+        transferred,     // SFTP done
+    };
+    How how = How::exited;
+    int exit_status = 0;
+    std::string exit_signal; // "TERM": the command died of it, as sshd says
+    std::string error;
+    std::string transfer_stage;
+    bool started = true; // the wrapper's first line came: the command ran at all
+    bool timed_out = false, cancelled = false;
+    std::optional<int> reported_exit; // the stage's failure line said so (torchrun)
+};
+
+struct TaskVerdict {
+    report::HostState state = report::HostState::done;
+    std::string stage;   // where it failed: exec, session, channel, push, fetch, timeout, ...
+    std::string message; // why, for a human
+    std::optional<int> exit_code;
+    std::optional<std::string> signal; // when set, what the host's outcome says died of
+};
+
+// `step_name` names a cancelled host's stage; `tail` is what the command printed last.
+TaskVerdict judge(const TaskEnd& end, const std::string& step_name, int command_timeout_s,
+                  const LineTail& tail);
+
+// A command that failed on its own (not a connection, not a timeout, not a cancel) and has
+// attempts left: the stage's retries are for commands that may fail for a while (a download).
+bool retry_command(const TaskVerdict& verdict, bool cancelling, int attempts, int retries);
+
+// A task whose start (the wrapper's first line, SFTP's version) did not come within the
+// login's limit: the server closed the session it opened after login.
+std::string start_timed_out(const std::string& what, int seconds);
+
+// Signal names as sshd reports them (no "SIG"): "TERM" <-> 15; 0 and nullptr when unknown.
+int signal_number(const std::string& name);
+const char* signal_name(int number);
+
+} // namespace clusterctl::exec
