@@ -48,6 +48,10 @@ Connection::~Connection() {
     close();
 }
 
+void Connection::AgentCloser::operator()(LIBSSH2_AGENT* agent) const {
+    libssh2_agent_free(agent); // disconnects first when it is connected
+}
+
 ssize_t Connection::on_recv(libssh2_socket_t fd, void* buffer, size_t length, int flags,
                             void** abstract) {
     ssize_t n = ::recv(fd, buffer, length, flags);
@@ -289,21 +293,21 @@ void Connection::auth_step() {
 // True while the agent is still being tried (or succeeded); false to go on to files.
 bool Connection::try_agent() {
     if (!m_agent) {
-        m_agent = libssh2_agent_init(m_session);
+        m_agent.reset(libssh2_agent_init(m_session));
         if (!m_agent) return false;
-        libssh2_agent_set_identity_path(m_agent, m_shared.agent_socket.c_str());
-        if (libssh2_agent_connect(m_agent) != 0 || libssh2_agent_list_identities(m_agent) != 0) {
+        libssh2_agent_set_identity_path(m_agent.get(), m_shared.agent_socket.c_str());
+        if (libssh2_agent_connect(m_agent.get()) != 0 ||
+            libssh2_agent_list_identities(m_agent.get()) != 0) {
             m_auth_notes.push_back(
                 fmt::format("ssh-agent at {} did not answer", m_shared.agent_socket));
-            libssh2_agent_free(m_agent);
-            m_agent = nullptr;
+            m_agent.reset();
             m_shared.agent_socket.clear(); // do not ask it again for the other hosts
             return false;
         }
     }
     for (;;) {
         if (!m_agent_trying) {
-            int rc = libssh2_agent_get_identity(m_agent, &m_agent_identity, m_agent_identity);
+            int rc = libssh2_agent_get_identity(m_agent.get(), &m_agent_identity, m_agent_identity);
             if (rc != 0) break; // no more identities
             std::string_view blob(reinterpret_cast<const char*>(m_agent_identity->blob),
                                   m_agent_identity->blob_len);
@@ -314,13 +318,11 @@ bool Connection::try_agent() {
             }
             m_agent_trying = true;
         }
-        int rc = libssh2_agent_userauth(m_agent, m_user.c_str(), m_agent_identity);
+        int rc = libssh2_agent_userauth(m_agent.get(), m_user.c_str(), m_agent_identity);
         if (rc == LIBSSH2_ERROR_EAGAIN) return true;
         m_agent_trying = false;
         if (rc == 0) {
-            libssh2_agent_disconnect(m_agent);
-            libssh2_agent_free(m_agent);
-            m_agent = nullptr;
+            m_agent.reset();
             m_phase = Phase::ready;
             return true;
         }
@@ -328,9 +330,7 @@ bool Connection::try_agent() {
             fmt::format("agent key '{}' was refused",
                         m_agent_identity->comment ? m_agent_identity->comment : ""));
     }
-    libssh2_agent_disconnect(m_agent);
-    libssh2_agent_free(m_agent);
-    m_agent = nullptr;
+    m_agent.reset();
     return false;
 }
 
@@ -402,11 +402,7 @@ void Connection::auth_failed() {
 }
 
 void Connection::close() {
-    if (m_agent) {
-        libssh2_agent_disconnect(m_agent);
-        libssh2_agent_free(m_agent);
-        m_agent = nullptr;
-    }
+    m_agent.reset();
     if (m_fd >= 0) ::shutdown(m_fd, SHUT_RDWR);
     if (m_session) {
         for (int i = 0; i < 100 && libssh2_session_free(m_session) == LIBSSH2_ERROR_EAGAIN; ++i) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <libssh2.h>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -101,7 +102,11 @@ private:
 
     // Authentication walks: methods list, agent identities, identity files.
     enum class AuthStep { list, agent, files } m_auth_step = AuthStep::list;
-    LIBSSH2_AGENT* m_agent = nullptr;
+    // The agent connection, closed and freed as one: whichever way the agent is given up.
+    struct AgentCloser {
+        void operator()(LIBSSH2_AGENT* agent) const;
+    };
+    std::unique_ptr<LIBSSH2_AGENT, AgentCloser> m_agent;
     libssh2_agent_publickey* m_agent_identity = nullptr;
     bool m_agent_trying = false;
     std::size_t m_file_index = 0;
