@@ -20,7 +20,7 @@ namespace {
 // parent is not it any more, which a zombie shell cannot hide) and kills the rest. A
 // command that ends within that second costs the watchdog no look at /proc. The group's
 // id goes back as a control line ("pgid N") for the run's summary.
-constexpr std::string_view k_bootstrap = R"SH(unset b s
+constexpr std::string_view k_bootstrap_head = R"SH(unset b s
 IFS=' ' read -r n g || exit 255
 LC_ALL=C IFS= read -r -N "$n" p || exit 255
 {
@@ -39,8 +39,9 @@ kill -KILL -"$$"
 } <&0 >/dev/null 2>&1 &
 exec </dev/null
 trap 'r=$?; trap "" TERM; kill -TERM 0 2>/dev/null; exit "$r"' EXIT
-printf '\036clusterctl:pgid %s\n' "$$" >&2
-unset n g
+)SH";
+// ... here the pgid control line (plan/control_line.hpp), then:
+constexpr std::string_view k_bootstrap_tail = R"SH(unset n g
 eval "$p")SH";
 
 } // namespace
@@ -58,23 +59,14 @@ const std::string& wrapper_command() {
         "if [ \"${{3-}}\" != \"$$\" ]; then exec setsid -w bash -c \"$b\" clusterctl; fi\n"
         "if [ -n \"${{BASH_VERSION-}}\" ]; then eval \"$b\"; else exec bash -c \"$b\" clusterctl; "
         "fi",
-        util::shell_quote(k_bootstrap));
+        util::shell_quote(std::string(k_bootstrap_head) +
+                          plan::control_line_command(plan::k_control_pgid, "\"$$\"") + "\n" +
+                          std::string(k_bootstrap_tail)));
     return command;
 }
 
 std::string wrapper_input(std::string_view script, int grace_s) {
     return fmt::format("{} {}\n{}", script.size(), grace_s, script);
-}
-
-std::optional<ControlLine> parse_control_line(std::string_view line) {
-    if (line.substr(0, plan::k_control_prefix.size()) != plan::k_control_prefix)
-        return std::nullopt;
-    line.remove_prefix(plan::k_control_prefix.size());
-    ControlLine control;
-    auto space = line.find(' ');
-    control.word = std::string(line.substr(0, space));
-    if (space != std::string_view::npos) control.argument = std::string(line.substr(space + 1));
-    return control;
 }
 
 } // namespace clusterctl::exec

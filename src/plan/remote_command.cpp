@@ -1,5 +1,6 @@
 #include "clusterctl/plan/remote_command.hpp"
 
+#include "clusterctl/plan/control_line.hpp"
 #include "clusterctl/util/shell_script.hpp"
 
 namespace clusterctl::plan {
@@ -13,8 +14,8 @@ std::string render_script(const RemoteCommand& command, const SecretValue& secre
     if (command.activate) script.add_command(*command.activate);
     if (!command.workdir.empty()) script.add("cd -- {} || exit 1\n", command.workdir);
     if (command.creates)
-        script.add("if [ -e {} ]; then printf '\\036clusterctl:skipped\\n' >&2; exit 0; fi\n",
-                   *command.creates);
+        script.add("if [ -e {} ]; then ", *command.creates)
+            .add_command(control_line_command(k_control_skipped) + "; exit 0; fi");
     script.add(command.body);
     if (script.empty() || script.text().back() != '\n') script.add("\n");
     return std::move(script).str();

@@ -1,6 +1,6 @@
 #pragma once
 // What one host's command prints, as the run shows it. Bytes from its stdout and stderr
-// become whole lines; the remote wrapper's control lines (plan::k_control_prefix, on
+// become whole lines; the remote wrapper's control lines (plan/control_line.hpp, on
 // stderr) are taken out and kept as facts (the command's process group, a skipped step); a
 // line holding the stage's failure line (torchrun's "failed (exitcode: N)") is noticed;
 // secrets are masked; a line rewritten with '\r' (a progress bar) shows its latest state at

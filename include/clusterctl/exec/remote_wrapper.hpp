@@ -7,6 +7,8 @@
 // group (TERM, then KILL after the grace period). When the script ends, whatever it left
 // in its group is killed too. So no process outlives its clusterctl run.
 
+#include "clusterctl/plan/control_line.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,13 +23,8 @@ const std::string& wrapper_command();
 // The wrapper's stdin: "LENGTH GRACE_SECONDS\n" and the script.
 std::string wrapper_input(std::string_view script, int grace_s);
 
-// A line a remote script wrote on stderr to tell clusterctl something
-// (plan::k_control_prefix, a word, an optional argument): "skipped", "pgid N".
-struct ControlLine {
-    std::string word;
-    std::string argument;
-};
-
-std::optional<ControlLine> parse_control_line(std::string_view line);
+// Control lines (the wrapper's "pgid N"): plan/control_line.hpp.
+using plan::ControlLine;
+using plan::parse_control_line;
 
 } // namespace clusterctl::exec

@@ -14,11 +14,6 @@
 
 namespace clusterctl::plan {
 
-// Lines a remote script writes to stderr to talk to clusterctl start with this; the
-// executor takes them out of the output the user sees.
-inline constexpr std::string_view k_control_prefix = "\x1e"
-                                                     "clusterctl:";
-
 struct RemoteCommand {
     std::vector<config::EnvVar> env;
     std::vector<std::string> secrets; // names

@@ -4,8 +4,8 @@
 // compiling: a runtime string cannot be passed as script text, and the number of holes
 // must match the values). Each hole takes one value as ONE shell word: text through
 // shell_quote, integers as digits, a list of words each quoted. The one way to add text
-// that the shell runs as it is, add_command(), is for what the user wrote to be run:
-// a setup step's run:, activate:, exec's command.
+// that the shell runs as it is, add_command(), is for commands: what the user wrote to be
+// run (a setup step's run:, activate:, exec's command) and clusterctl's control lines.
 
 #include "clusterctl/util/shell_quote.hpp"
 
@@ -59,7 +59,9 @@ public:
         return *this;
     }
 
-    // A command the user wrote to be run (run:, activate:, exec), on a line of its own.
+    // Text that is a command by intent, on a line of its own: what the user wrote to be run
+    // (run:, activate:, exec) or a line of clusterctl's own protocol (plan/control_line.hpp).
+    // Never a value.
     ShellScript& add_command(std::string_view user_command);
 
     // Another script, built the same way.
