@@ -13,14 +13,6 @@ std::string_view to_string(HostState state) {
     switch (state) {
     case HostState::pending:
         return "pending";
-    case HostState::connecting:
-        return "connecting";
-    case HostState::handshaking:
-        return "handshaking";
-    case HostState::authenticating:
-        return "authenticating";
-    case HostState::running:
-        return "running";
     case HostState::done:
         return "done";
     case HostState::failed:

@@ -10,12 +10,10 @@
 
 namespace clusterctl::report {
 
+// How a host ended. The executor's live modes (connecting, running, ...) are its own;
+// an outcome is pending only until the host ends, which every host does before a summary.
 enum class HostState {
     pending,
-    connecting,
-    handshaking,
-    authenticating,
-    running,
     done,      // every command ran and exited 0 (or was skipped)
     failed,    // a command failed or the host could not be reached; `stage` says where
     cancelled, // stopped by Ctrl-C or --fail-fast
