@@ -1,0 +1,38 @@
+// The run's exit code and summary text.
+
+#include "clusterctl/report/run_report.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace clusterctl {
+namespace {
+
+TEST(RunReport, ExitCodeAndSummary) {
+    report::RunSummary s;
+    s.action = "exec";
+    s.job_id = "j";
+    for (int i = 1; i <= 12; ++i) {
+        report::HostOutcome h;
+        h.host = "n" + std::to_string(i);
+        h.state = i <= 2 ? report::HostState::done : report::HostState::failed;
+        h.stage = "connect";
+        h.message = "refused";
+        s.hosts.push_back(h);
+    }
+    EXPECT_EQ(report::exit_code_of(s), report::ExitCode::remote_failure);
+    std::string text = report::render_summary_text(s, false);
+    EXPECT_NE(text.find("12 hosts: 2 ok, 10 failed"), std::string::npos) << text;
+    EXPECT_NE(text.find("  n3 connect: refused\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("and 2 more failed: n[11-12]"), std::string::npos) << text;
+    s.interrupted = true;
+    EXPECT_EQ(report::exit_code_of(s), report::ExitCode::interrupted);
+    for (auto& h : s.hosts)
+        h.state = report::HostState::done;
+    s.interrupted = false;
+    EXPECT_EQ(report::exit_code_of(s), report::ExitCode::success);
+    EXPECT_EQ(report::summary_json(s)["counts"]["done"], 12);
+}
+
+} // namespace
+} // namespace clusterctl
