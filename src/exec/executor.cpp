@@ -3,15 +3,10 @@
 #include "clusterctl/config/host_list.hpp"
 #include "clusterctl/exec/line_stream.hpp"
 #include "clusterctl/exec/remote_wrapper.hpp"
+#include "clusterctl/exec/ssh_transport.hpp"
 #include "clusterctl/exec/task_result.hpp"
 #include "clusterctl/exec/timer_heap.hpp"
-#include "clusterctl/exec/upload_items.hpp"
-#include "clusterctl/ssh/connection.hpp"
-#include "clusterctl/ssh/exec_channel.hpp"
-#include "clusterctl/ssh/jump_tunnel.hpp"
-#include "clusterctl/ssh/library.hpp"
-#include "clusterctl/ssh/sftp_fetch.hpp"
-#include "clusterctl/ssh/sftp_upload.hpp"
+#include "clusterctl/exec/transport.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -24,26 +19,10 @@
 namespace clusterctl::exec {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using report::HostState;
-
 using report::StepStatus;
 
-constexpr auto k_never = Clock::time_point::max();
-constexpr std::size_t k_tunnel_owner = std::size_t(1) << 40; // poll owners from here: tunnels
-
-// libssh2 1.10 sends a keepalive at most every 2 s (it raises an interval of 1 to 2), by a
-// clock of whole seconds, and a live host's reply comes about one period after the last.
-std::chrono::seconds keepalive_period(const config::HostSpec& spec) {
-    return std::chrono::seconds(std::max(2, spec.server_alive_interval_s));
-}
-
-// Silence longer than this from a running host means it is gone: ServerAliveCountMax
-// keepalives unanswered, and never less than two, or an idle host whose reply to each
-// keepalive comes a little after the period would be declared lost.
-std::chrono::seconds alive_window(const config::HostSpec& spec) {
-    return keepalive_period(spec) * std::max(2, spec.server_alive_count_max);
-}
+constexpr std::size_t k_shared_owner = SIZE_MAX - 1; // a poll entry of the transport's own
 
 // How long a stopping host has: the wrapper's grace period (TERM .. KILL), and 5 s more for
 // its exit status to come back, before the connection is dropped.
@@ -66,26 +45,20 @@ struct HostRun {
 
     std::size_t index = 0;
     const config::HostSpec* spec = nullptr;
-    std::unique_ptr<ssh::Connection> connection;
-    ssh::JumpTunnel* tunnel = nullptr; // behind a jump host: the stream it waits for
-    ssh::JumpTunnel::Ticket ticket = 0;
-    bool tunneling = false;
+    std::unique_ptr<HostLink> link; // its way in, kept from stage to stage
     Mode mode = Mode::waiting;
     int tasks_left = 0;
 
     // The task of the current stage.
     const plan::Task* task = nullptr;
-    std::unique_ptr<ssh::ExecChannel> channel;
-    std::unique_ptr<ssh::SftpUpload> upload;
-    std::unique_ptr<ssh::SftpFetch> fetch;
+    bool running_script = false; // a script (else a transfer)
     bool timed_out = false, cancelled = false;
     int task_attempts = 0; // of the current stage's command, for Stage::retries
 
     Clock::time_point started = k_never, task_started = k_never;
     Clock::time_point connect_deadline = k_never, task_deadline = k_never;
-    Clock::time_point stop_deadline = k_never, retry_at = k_never, next_keepalive = k_never;
+    Clock::time_point stop_deadline = k_never, retry_at = k_never;
     Clock::time_point start_deadline = k_never; // the task's start must be seen by then
-    Clock::time_point liveness_check = k_never; // when to look at the last byte received
     Clock::time_point armed = k_never;          // the deadline the timer heap holds
 
     std::optional<LineStream> lines; // what its commands print
@@ -95,10 +68,10 @@ struct HostRun {
 class Executor {
 public:
     Executor(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
-             const ExecutorOptions& options, RunObserver& observer, InterruptWatch& interrupts)
+             const ExecutorOptions& options, RunObserver& observer, InterruptWatch& interrupts,
+             Transport& transport)
         : m_plan(plan), m_secrets(secrets), m_options(options), m_observer(observer),
-          m_interrupts(interrupts) {
-        m_shared.agent_socket = options.agent_socket;
+          m_interrupts(interrupts), m_transport(transport) {
         m_hosts.resize(plan.hosts.size());
         for (std::size_t i = 0; i < m_hosts.size(); ++i) {
             m_hosts[i].index = i;
@@ -118,7 +91,7 @@ private:
     void start(HostRun& h);
     void begin_task(HostRun& h);
     void step(HostRun& h);
-    void on_data(HostRun& h, ssh::Stream stream, std::string_view data);
+    void on_data(HostRun& h, bool is_stderr, std::string_view data);
     void on_reported_failure(HostRun& h);
     void end_task(HostRun& h);
     TaskEnd task_end(const HostRun& h) const;
@@ -131,8 +104,7 @@ private:
     void abort_all();
     void handle_interrupts();
     void report_progress();
-    ssh::JumpTunnel& tunnel_for(const config::HostSpec& spec);
-    void advance_tunnel(ssh::JumpTunnel& tunnel);
+    void step_behind_shared();
     bool is_active(const HostRun& h) const {
         return h.mode == HostRun::Mode::connecting || h.mode == HostRun::Mode::running;
     }
@@ -142,9 +114,7 @@ private:
     const ExecutorOptions& m_options;
     RunObserver& m_observer;
     InterruptWatch& m_interrupts;
-    ssh::SshShared m_shared;
-    // One per jump host (user@host:port); a run rarely has more than one.
-    std::vector<std::pair<std::string, std::unique_ptr<ssh::JumpTunnel>>> m_tunnels;
+    Transport& m_transport;
     std::vector<HostRun> m_hosts;
     TimerHeap m_timers;
     std::deque<const plan::Task*> m_queue; // tasks of this stage not started yet
@@ -154,7 +124,6 @@ private:
     std::optional<std::size_t> m_first_failure;
     bool m_cancelling = false, m_interrupted = false, m_aborted = false;
     int m_interrupts_seen = 0;
-    std::size_t m_warnings_shown = 0;
     Clock::time_point m_last_progress{};
 };
 
@@ -167,12 +136,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.outcome.message = std::move(message);
     h.outcome.duration_s = h.started == k_never ? 0 : seconds_between(h.started, Clock::now());
     h.outcome.last_lines = h.lines->tail().lines();
-    h.channel.reset();
-    h.upload.reset();
-    h.fetch.reset();
-    h.connection.reset(); // shuts the socket down first: a hung host cannot block this
-    if (h.tunnel) h.tunnel->release(h.ticket);
-    h.tunnel = nullptr;
+    h.link.reset(); // an SSH link shuts its socket down first: a hung host cannot block this
     m_timers.disarm(h.index);
     h.armed = k_never;
     m_observer.on_host_end(h.index, h.outcome);
@@ -189,27 +153,24 @@ void Executor::start(HostRun& h) {
     Clock::time_point now = Clock::now();
     if (h.started == k_never) h.started = now;
     ++m_active;
-    if (h.connection && h.connection->ready()) {
+    if (h.link && h.link->phase() == HostLink::Phase::ready) {
         h.mode = HostRun::Mode::running;
         begin_task(h);
         return;
     }
-    const config::HostSpec& s = *h.spec;
     ++h.outcome.attempts;
     h.mode = HostRun::Mode::connecting;
-    h.connect_deadline = now + std::chrono::seconds(std::max(1, s.connect_timeout_s));
-    h.connection = std::make_unique<ssh::Connection>(
-        s.name, s.address, s.port, s.user, s.identity_files, s.identities_only, s, m_shared);
-    if (s.jump) {
-        if (h.tunnel) h.tunnel->release(h.ticket);
-        h.tunnel = &tunnel_for(s);
-        h.ticket = h.tunnel->open(s.address, s.port);
-        h.tunneling = true;
-        advance_tunnel(*h.tunnel);
-    } else {
-        h.connection->start();
-    }
+    h.connect_deadline = now + std::chrono::seconds(std::max(1, h.spec->connect_timeout_s));
+    h.link.reset(); // a failed attempt's first
+    h.link = m_transport.connect(*h.spec);
+    if (h.link->behind_shared()) step_behind_shared();
     step(h);
+}
+
+// The transport's shared parts (jump sessions) moved: the hosts waiting on them go on.
+void Executor::step_behind_shared() {
+    for (auto& h : m_hosts)
+        if (h.mode == HostRun::Mode::connecting && h.link && h.link->behind_shared()) step(h);
 }
 
 void Executor::begin_task(HostRun& h) {
@@ -224,53 +185,31 @@ void Executor::begin_task(HostRun& h) {
     h.task_deadline = m_options.command_timeout_s > 0
                           ? h.task_started + std::chrono::seconds(m_options.command_timeout_s)
                           : k_never;
-    if (h.spec->server_alive_interval_s > 0) {
-        libssh2_keepalive_config(h.connection->session(), 1,
-                                 static_cast<unsigned>(keepalive_period(*h.spec).count()));
-        h.next_keepalive = h.task_started + std::chrono::seconds(1); // libssh2 says when
-        h.liveness_check = h.task_started + alive_window(*h.spec);
-    }
+    h.running_script = m_stage->kind == plan::StageKind::run;
+    TaskSpec task;
     if (m_stage->kind == plan::StageKind::fetch) {
-        const plan::FileTransfer& f = h.task->files.front();
-        h.fetch =
-            std::make_unique<ssh::SftpFetch>(h.connection->session(), f.source, f.destination);
+        task = FetchTask{h.task->files.front()};
     } else if (m_stage->kind == plan::StageKind::push) {
-        auto items = upload_items(h.task->files);
-        if (!items) {
-            finish(h, HostState::failed, "push", items.error().message);
-            return;
-        }
-        h.upload = std::make_unique<ssh::SftpUpload>(h.connection->session(), std::move(*items),
-                                                     h.outcome.host);
+        task = PushTask{h.task->files};
     } else {
         std::string script = plan::render_script(h.task->command, [&](std::string_view name) {
             const std::string* value = m_secrets.find(name);
             return value ? *value : std::string();
         });
-        h.channel = std::make_unique<ssh::ExecChannel>(h.connection->session(), wrapper_command(),
-                                                       wrapper_input(script, m_options.grace_s));
+        task = RunTask{wrapper_input(script, m_options.grace_s)};
+    }
+    if (std::string error = h.link->start(std::move(task), h.task_started); !error.empty()) {
+        finish(h, HostState::failed, "push", std::move(error));
+        return;
     }
     step(h);
 }
 
 void Executor::step(HostRun& h) {
     if (h.mode == HostRun::Mode::connecting) {
-        if (h.tunneling) {
-            switch (h.tunnel->state(h.ticket)) {
-            case ssh::JumpTunnel::State::pending:
-                return rearm(h);
-            case ssh::JumpTunnel::State::open:
-                h.tunneling = false;
-                h.connection->start_on_socket(h.tunnel->take_socket(h.ticket));
-                break;
-            default:
-                h.connection->fail("connect", h.tunnel->error(h.ticket), true);
-                return connection_failed(h);
-            }
-        }
-        h.connection->advance();
-        if (h.connection->phase() == ssh::Connection::Phase::failed) return connection_failed(h);
-        if (!h.connection->ready()) return rearm(h);
+        h.link->advance([](bool, std::string_view) {});
+        if (h.link->phase() == HostLink::Phase::failed) return connection_failed(h);
+        if (h.link->phase() != HostLink::Phase::ready) return rearm(h);
         h.mode = HostRun::Mode::running;
         if (m_cancelling) {
             finish(h, HostState::cancelled, "connect", "cancelled before it started");
@@ -280,24 +219,14 @@ void Executor::step(HostRun& h) {
         return;
     }
     if (h.mode != HostRun::Mode::running) return;
-    if (h.channel) {
-        h.channel->advance([&](ssh::Stream s, std::string_view data) { on_data(h, s, data); });
-        if (h.lines->reported_exit() && !h.cancelled) return on_reported_failure(h);
-        if (!h.channel->done()) return rearm(h);
-    } else if (h.upload) {
-        h.upload->advance();
-        if (h.upload->started()) h.start_deadline = k_never;
-        if (!h.upload->done()) return rearm(h);
-    } else if (h.fetch) {
-        h.fetch->advance();
-        if (h.fetch->started()) h.start_deadline = k_never;
-        if (!h.fetch->done()) return rearm(h);
-    }
+    h.link->advance([&](bool is_stderr, std::string_view data) { on_data(h, is_stderr, data); });
+    if (h.running_script && h.lines->reported_exit() && !h.cancelled) return on_reported_failure(h);
+    if (!h.running_script && h.link->transfer_started()) h.start_deadline = k_never;
+    if (!h.link->task_done()) return rearm(h);
     end_task(h);
 }
 
-void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
-    bool is_stderr = stream == ssh::Stream::err;
+void Executor::on_data(HostRun& h, bool is_stderr, std::string_view data) {
     (is_stderr ? h.outcome.bytes_err : h.outcome.bytes_out) += data.size();
     h.lines->feed(is_stderr, data, Clock::now());
     if (h.lines->process_group()) h.start_deadline = k_never; // the wrapper has started
@@ -308,7 +237,7 @@ void Executor::on_data(HostRun& h, ssh::Stream stream, std::string_view data) {
 void Executor::on_reported_failure(HostRun& h) {
     h.cancelled = true;
     h.lines->freeze_tail();
-    h.channel->cancel();
+    h.link->cancel();
     h.stop_deadline = Clock::now() + stop_window(m_options);
     if (!m_first_failure) m_first_failure = h.index;
     if (!m_cancelling && (m_options.fail_fast || m_stage->fail_fast))
@@ -319,20 +248,7 @@ void Executor::on_reported_failure(HostRun& h) {
 
 // What the host's transport says of the task that ended.
 TaskEnd Executor::task_end(const HostRun& h) const {
-    TaskEnd end;
-    if (h.channel && h.channel->phase() == ssh::ExecChannel::Phase::failed) {
-        end.how = TaskEnd::How::channel_failed;
-        end.error = h.channel->error();
-    } else if (h.channel) {
-        end.how = TaskEnd::How::exited;
-        end.exit_status = h.channel->exit_status();
-        end.exit_signal = h.channel->exit_signal();
-    } else if (h.fetch || h.upload) {
-        bool failed = h.fetch ? h.fetch->failed() : h.upload->failed();
-        end.how = failed ? TaskEnd::How::transfer_failed : TaskEnd::How::transferred;
-        end.transfer_stage = h.fetch ? "fetch" : "push";
-        if (failed) end.error = h.fetch ? h.fetch->error() : h.upload->error();
-    }
+    TaskEnd end = h.link->task_end();
     end.started = h.lines->process_group().has_value();
     end.timed_out = h.timed_out;
     end.cancelled = h.cancelled;
@@ -357,11 +273,10 @@ void Executor::end_task(HostRun& h) {
         m_observer.on_warning(fmt::format(
             "{}: {} failed (exit {}); attempt {} of {} in {} s", h.outcome.host, m_stage->name,
             *step.exit_code, h.task_attempts + 1, m_stage->retries + 1, delay.count()));
-        h.channel.reset();
+        h.link->end_task();
         --m_active;
         h.mode = HostRun::Mode::waiting;
-        h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = h.start_deadline =
-            k_never;
+        h.task_deadline = h.stop_deadline = h.start_deadline = k_never;
         h.retry_at = now + delay;
         m_queue.push_back(h.task);
         rearm(h);
@@ -373,9 +288,7 @@ void Executor::end_task(HostRun& h) {
                                                : StepStatus::cancelled;
     h.outcome.steps.push_back(step);
     m_observer.on_step_end(h.index, step);
-    h.channel.reset();
-    h.upload.reset();
-    h.fetch.reset();
+    h.link->end_task();
     h.task = nullptr;
     if (state != HostState::done) {
         finish(h, state, std::move(verdict.stage), std::move(verdict.message));
@@ -384,15 +297,14 @@ void Executor::end_task(HostRun& h) {
     // Idle, it keeps its connection for the next stage (and no longer counts as active).
     --m_active;
     h.mode = HostRun::Mode::idle;
-    h.task_deadline = h.stop_deadline = h.next_keepalive = h.liveness_check = h.start_deadline =
-        k_never;
+    h.task_deadline = h.stop_deadline = h.start_deadline = k_never;
     rearm(h);
     if (--h.tasks_left == 0) finish(h, HostState::done, "", "");
 }
 
 void Executor::connection_failed(HostRun& h) {
-    ssh::Failure failure = h.connection->failure();
-    h.connection.reset();
+    LinkFailure failure = h.link->failure();
+    h.link.reset();
     if (failure.retryable && h.outcome.attempts <= m_options.retries && !m_cancelling) {
         auto delay = retry_delay(h.outcome.attempts);
         m_observer.on_warning(fmt::format("{}: {} failed ({}); retrying in {} s", h.outcome.host,
@@ -407,31 +319,12 @@ void Executor::connection_failed(HostRun& h) {
     finish(h, HostState::failed, failure.stage, failure.message);
 }
 
-ssh::JumpTunnel& Executor::tunnel_for(const config::HostSpec& spec) {
-    const config::JumpHost& jump = *spec.jump;
-    std::string key = fmt::format("{}@{}", jump.user, config::endpoint(jump.address, jump.port));
-    for (auto& [k, tunnel] : m_tunnels)
-        if (k == key) return *tunnel;
-    m_tunnels.emplace_back(key, std::make_unique<ssh::JumpTunnel>(jump, spec, m_shared));
-    return *m_tunnels.back().second;
-}
-
-// Moves the tunnel's bytes, then lets the hosts that waited for a stream go on.
-void Executor::advance_tunnel(ssh::JumpTunnel& tunnel) {
-    tunnel.advance();
-    for (auto& h : m_hosts)
-        if (h.tunneling && h.tunnel == &tunnel && h.mode == HostRun::Mode::connecting &&
-            tunnel.state(h.ticket) != ssh::JumpTunnel::State::pending)
-            step(h);
-}
-
 void Executor::rearm(HostRun& h) {
     Clock::time_point when = k_never;
     if (h.mode == HostRun::Mode::connecting)
         when = h.connect_deadline;
     else if (h.mode == HostRun::Mode::running)
-        when = std::min({h.task_deadline, h.stop_deadline, h.next_keepalive, h.liveness_check,
-                         h.start_deadline});
+        when = std::min({h.task_deadline, h.stop_deadline, h.start_deadline, h.link->deadline()});
     else if (h.mode == HostRun::Mode::waiting)
         when = h.retry_at;
     if (when == h.armed) return;
@@ -445,11 +338,11 @@ void Executor::rearm(HostRun& h) {
 void Executor::on_deadline(HostRun& h, Clock::time_point now) {
     h.armed = k_never; // the heap let go of it
     if (h.mode == HostRun::Mode::connecting && now >= h.connect_deadline) {
-        h.connection->fail(h.connection->stage(),
-                           fmt::format("no answer within {} s (ConnectTimeout, covers TCP, key "
-                                       "exchange and login)",
-                                       h.spec->connect_timeout_s),
-                           true);
+        h.link->fail(h.link->stage(),
+                     fmt::format("no answer within {} s (ConnectTimeout, covers TCP, key "
+                                 "exchange and login)",
+                                 h.spec->connect_timeout_s),
+                     true);
         connection_failed(h);
         return;
     }
@@ -466,37 +359,24 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
         return;
     }
     if (now >= h.start_deadline) {
-        finish(h, HostState::failed, "session",
-               start_timed_out(h.channel ? "the command" : "SFTP", h.spec->connect_timeout_s));
+        finish(
+            h, HostState::failed, "session",
+            start_timed_out(h.running_script ? "the command" : "SFTP", h.spec->connect_timeout_s));
         return;
     }
-    if (now >= h.liveness_check && h.connection) {
-        auto window = alive_window(*h.spec);
-        if (now - h.connection->last_received() >= window) {
-            finish(h, HostState::failed, "lost",
-                   fmt::format("nothing received for {} s ({} keepalives {} s apart unanswered; "
-                               "ServerAliveInterval, ServerAliveCountMax): host or network down",
-                               window.count(), window / keepalive_period(*h.spec),
-                               keepalive_period(*h.spec).count()));
+    if (now >= h.link->deadline()) {
+        h.link->on_deadline(now); // keepalives; a silent host is lost
+        if (h.link->phase() == HostLink::Phase::failed) {
+            const LinkFailure& failure = h.link->failure();
+            finish(h, HostState::failed, failure.stage, failure.message);
             return;
         }
-        h.liveness_check = h.connection->last_received() + window;
     }
     if (now >= h.task_deadline && !h.timed_out) {
         h.timed_out = true;
         h.task_deadline = k_never;
         h.stop_deadline = now + stop_window(m_options);
-        if (h.channel) h.channel->cancel();
-    }
-    if (now >= h.next_keepalive && h.connection) {
-        // 1.10's keepalive_send builds its packet on the stack: call it from this one place
-        // only, and only when nothing else is half sent.
-        LIBSSH2_SESSION* session = h.connection->session();
-        if (!(libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND)) {
-            int next = 0;
-            libssh2_keepalive_send(session, &next);
-        }
-        h.next_keepalive = now + std::chrono::seconds(1);
+        if (h.running_script) h.link->cancel();
     }
     if (h.mode == HostRun::Mode::running) step(h);
     if (h.mode == HostRun::Mode::running) rearm(h);
@@ -518,8 +398,7 @@ void Executor::cancel_all(const std::string& why) {
             finish(h, HostState::cancelled, "connect", "cancelled while connecting");
         } else if (h.mode == HostRun::Mode::running && !h.cancelled) {
             h.cancelled = true;
-            if (h.channel) {
-                h.channel->cancel();
+            if (h.running_script && h.link->cancel()) {
                 h.stop_deadline = std::min(h.stop_deadline, now + stop_window(m_options));
                 step(h);
             } else {
@@ -554,8 +433,8 @@ void Executor::handle_interrupts() {
 }
 
 void Executor::report_progress() {
-    for (; m_warnings_shown < m_shared.warnings.size(); ++m_warnings_shown)
-        m_observer.on_warning(m_shared.warnings[m_warnings_shown]);
+    for (const auto& warning : m_transport.take_warnings())
+        m_observer.on_warning(warning);
     // Counting every host on every loop turn would sit on the output path: 10 times a
     // second is what a progress line shows anyway.
     Clock::time_point now = Clock::now();
@@ -609,6 +488,7 @@ void Executor::run_stage(const plan::Stage& stage) {
     }
     std::vector<pollfd> fds;
     std::vector<std::size_t> owners;
+    std::vector<std::pair<int, short>> shared_fds;
     while (!m_aborted && (!m_queue.empty() || m_active > 0)) {
         Clock::time_point now = Clock::now();
         // Start what the fan-out allows; a host waiting out a retry backoff keeps its turn.
@@ -632,18 +512,15 @@ void Executor::run_stage(const plan::Stage& stage) {
         fds.push_back({m_interrupts.fd(), POLLIN, 0});
         owners.push_back(SIZE_MAX);
         for (auto& h : m_hosts) {
-            if (!is_active(h) || !h.connection || h.connection->fd() < 0) continue;
-            fds.push_back({h.connection->fd(), h.connection->wanted_events(), 0});
+            if (!is_active(h) || !h.link || h.link->fd() < 0) continue;
+            fds.push_back({h.link->fd(), h.link->events(), 0});
             owners.push_back(h.index);
         }
-        std::vector<std::pair<int, short>> tunnel_fds;
-        for (std::size_t t = 0; t < m_tunnels.size(); ++t) {
-            tunnel_fds.clear();
-            m_tunnels[t].second->poll_set(tunnel_fds);
-            for (auto [fd, events] : tunnel_fds) {
-                fds.push_back({fd, events, 0});
-                owners.push_back(k_tunnel_owner + t);
-            }
+        shared_fds.clear();
+        m_transport.shared_fds(shared_fds);
+        for (auto [fd, events] : shared_fds) {
+            fds.push_back({fd, events, 0});
+            owners.push_back(k_shared_owner);
         }
         int timeout_ms = 1000;
         if (auto next = m_timers.next()) {
@@ -655,18 +532,20 @@ void Executor::run_stage(const plan::Stage& stage) {
         if (ready < 0 && errno != EINTR) break;
         handle_interrupts();
         if (m_aborted) break;
-        std::vector<bool> tunnel_ready(m_tunnels.size(), false);
+        bool shared_ready = false;
         for (std::size_t i = 1; ready > 0 && i < fds.size(); ++i) {
             if (fds[i].revents == 0) continue;
-            if (owners[i] >= k_tunnel_owner) {
-                tunnel_ready[owners[i] - k_tunnel_owner] = true;
+            if (owners[i] == k_shared_owner) {
+                shared_ready = true;
                 continue;
             }
             HostRun& h = m_hosts[owners[i]];
             if (is_active(h)) step(h);
         }
-        for (std::size_t t = 0; t < m_tunnels.size(); ++t)
-            if (tunnel_ready[t]) advance_tunnel(*m_tunnels[t].second);
+        if (shared_ready) {
+            m_transport.advance_shared();
+            step_behind_shared();
+        }
         m_timers.expire(Clock::now(), [&](std::size_t owner) {
             HostRun& h = m_hosts[owner];
             if (h.mode != HostRun::Mode::finished) on_deadline(h, Clock::now());
@@ -678,8 +557,7 @@ void Executor::run_stage(const plan::Stage& stage) {
 
 report::RunSummary Executor::run() {
     Clock::time_point began = Clock::now();
-    if (std::string warning = ssh::raise_fd_limit(m_hosts.size() + 64 +
-                                                  static_cast<std::size_t>(m_options.fanout) * 2);
+    if (std::string warning = m_transport.prepare(m_hosts.size(), m_options.fanout);
         !warning.empty())
         m_observer.on_warning(warning);
     for (const auto& stage : m_plan.stages) {
@@ -716,7 +594,14 @@ report::RunSummary Executor::run() {
 report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
                            const ExecutorOptions& options, RunObserver& observer,
                            InterruptWatch& interrupts) {
-    Executor executor(plan, secrets, options, observer, interrupts);
+    auto transport = make_ssh_transport(options.agent_socket);
+    return execute(plan, secrets, options, observer, interrupts, *transport);
+}
+
+report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
+                           const ExecutorOptions& options, RunObserver& observer,
+                           InterruptWatch& interrupts, Transport& transport) {
+    Executor executor(plan, secrets, options, observer, interrupts, transport);
     return executor.run();
 }
 

@@ -8,6 +8,7 @@
 #include "clusterctl/config/secrets.hpp"
 #include "clusterctl/exec/interrupt.hpp"
 #include "clusterctl/exec/run_observer.hpp"
+#include "clusterctl/exec/transport.hpp"
 #include "clusterctl/plan/launch_plan.hpp"
 #include "clusterctl/report/host_outcome.hpp"
 
@@ -25,8 +26,13 @@ struct ExecutorOptions {
     std::string agent_socket;  // SSH_AUTH_SOCK
 };
 
+// Over SSH (ExecutorOptions::agent_socket for ssh-agent).
 report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
                            const ExecutorOptions& options, RunObserver& observer,
                            InterruptWatch& interrupts);
+// Over any transport (exec/transport.hpp): the tests' fake, a local one.
+report::RunSummary execute(const plan::LaunchPlan& plan, const config::SecretStore& secrets,
+                           const ExecutorOptions& options, RunObserver& observer,
+                           InterruptWatch& interrupts, Transport& transport);
 
 } // namespace clusterctl::exec

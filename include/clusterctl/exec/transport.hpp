@@ -1,0 +1,110 @@
+#pragma once
+// The seam between the engine and the ways of reaching a host. The executor's loop drives
+// a HostLink per host without knowing how it reaches the host: it asks which fd it waits
+// on, lets it advance, holds its deadline in the timer heap, starts a task on it, cancels
+// it, and reads how the task ended. A Transport makes the links, and owns what they share
+// (an SSH transport's jump-host sessions). SSH is one transport (exec/ssh_transport.hpp);
+// the tests have a fake one.
+//
+// Tasks: a script run through the remote wrapper (plan::StageKind::run), files pushed, a
+// folder fetched. A link is passive, like the ssh/ state machines under it: it never
+// blocks and never sleeps, and keeps no timer but the one deadline() it states.
+
+#include "clusterctl/config/host_spec.hpp"
+#include "clusterctl/exec/task_result.hpp"
+#include "clusterctl/plan/launch_plan.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace clusterctl::exec {
+
+using Clock = std::chrono::steady_clock;
+inline constexpr Clock::time_point k_never = Clock::time_point::max();
+
+// A script for the remote wrapper: its stdin, the script and the grace period framed.
+struct RunTask {
+    std::string wrapper_input;
+};
+struct PushTask {
+    std::vector<plan::FileTransfer> files;
+};
+struct FetchTask {
+    plan::FileTransfer folder;
+};
+using TaskSpec = std::variant<RunTask, PushTask, FetchTask>;
+
+// Why a link failed: where (connect, handshake, hostkey, auth, lost, ...), what, and
+// whether connecting again may help.
+struct LinkFailure {
+    std::string stage;
+    std::string message;
+    bool retryable = false;
+};
+
+// Bytes a running command wrote: on stderr when `is_stderr`.
+using OutputSink = std::function<void(bool is_stderr, std::string_view data)>;
+
+class HostLink {
+public:
+    enum class Phase { connecting, ready, failed };
+
+    virtual ~HostLink() = default;
+
+    virtual Phase phase() const = 0;
+    virtual const LinkFailure& failure() const = 0;
+    // Where connecting has got to (connect, handshake, hostkey, auth): a timeout's stage.
+    virtual std::string stage() const = 0;
+    virtual void fail(std::string stage, std::string message, bool retryable) = 0;
+
+    // Waiting for something the transport shares (a jump host's stream): advance_shared()
+    // may let it go on.
+    virtual bool behind_shared() const = 0;
+    // The fd to poll and for what (-1 when there is none now).
+    virtual int fd() const = 0;
+    virtual short events() const = 0;
+    // Goes as far as it can without waiting: the connection, then the task.
+    virtual void advance(const OutputSink& output) = 0;
+    // Its own next deadline (keepalives, liveness while a task runs), and what it does
+    // then; a host gone silent fails the link with stage "lost".
+    virtual Clock::time_point deadline() const = 0;
+    virtual void on_deadline(Clock::time_point now) = 0;
+
+    // A task on a ready link; "" or why it could not start (a push whose local file is
+    // gone).
+    virtual std::string start(TaskSpec task, Clock::time_point now) = 0;
+    virtual bool task_done() const = 0;
+    // A transfer's start (SFTP's version) has come; a script's start is the wrapper's
+    // first line, which the engine reads itself.
+    virtual bool transfer_started() const = 0;
+    // A script: EOF on its stdin, and the wrapper stops its process group. A transfer
+    // cannot be cancelled part-way: the engine ends the host instead.
+    virtual bool cancel() = 0;
+    // How the task ended (the engine adds what it knows: timeouts, cancels, reports).
+    virtual TaskEnd task_end() const = 0;
+    // The task is over; the link stays for the next stage's task.
+    virtual void end_task() = 0;
+};
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // Before the first link: `hosts` at most `fanout` at once. A warning, or "".
+    virtual std::string prepare(std::size_t hosts, int fanout) = 0;
+    // A link to `host`, connecting from now on.
+    virtual std::unique_ptr<HostLink> connect(const config::HostSpec& host) = 0;
+    // What the links share (jump-host sessions): fds to poll, and moving them on. After
+    // advance_shared() a connecting link may have somewhere to go: step them.
+    virtual void shared_fds(std::vector<std::pair<int, short>>& fds) = 0;
+    virtual void advance_shared() = 0;
+    // Warnings said once for the whole run (a key type known_hosts prefers, ...).
+    virtual std::vector<std::string> take_warnings() = 0;
+};
+
+} // namespace clusterctl::exec
