@@ -134,7 +134,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
     h.outcome.state = state;
     h.outcome.stage = std::move(stage);
     h.outcome.message = std::move(message);
-    h.outcome.duration_s = h.started == k_never ? 0 : seconds_between(h.started, Clock::now());
+    h.outcome.duration_s = h.started == k_never ? 0 : seconds_between(h.started, m_transport.now());
     h.outcome.last_lines = h.lines->tail().lines();
     h.link.reset(); // an SSH link shuts its socket down first: a hung host cannot block this
     m_timers.disarm(h.index);
@@ -150,7 +150,7 @@ void Executor::finish(HostRun& h, HostState state, std::string stage, std::strin
 }
 
 void Executor::start(HostRun& h) {
-    Clock::time_point now = Clock::now();
+    Clock::time_point now = m_transport.now();
     if (h.started == k_never) h.started = now;
     ++m_active;
     if (h.link && h.link->phase() == HostLink::Phase::ready) {
@@ -174,7 +174,7 @@ void Executor::step_behind_shared() {
 }
 
 void Executor::begin_task(HostRun& h) {
-    h.task_started = Clock::now();
+    h.task_started = m_transport.now();
     h.timed_out = false;
     h.lines->begin(m_stage->failure_line);
     // A server may log a user in, then close the session it opens for the command (a
@@ -228,7 +228,7 @@ void Executor::step(HostRun& h) {
 
 void Executor::on_data(HostRun& h, bool is_stderr, std::string_view data) {
     (is_stderr ? h.outcome.bytes_err : h.outcome.bytes_out) += data.size();
-    h.lines->feed(is_stderr, data, Clock::now());
+    h.lines->feed(is_stderr, data, m_transport.now());
     if (h.lines->process_group()) h.start_deadline = k_never; // the wrapper has started
 }
 
@@ -238,7 +238,7 @@ void Executor::on_reported_failure(HostRun& h) {
     h.cancelled = true;
     h.lines->freeze_tail();
     h.link->cancel();
-    h.stop_deadline = Clock::now() + stop_window(m_options);
+    h.stop_deadline = m_transport.now() + stop_window(m_options);
     if (!m_first_failure) m_first_failure = h.index;
     if (!m_cancelling && (m_options.fail_fast || m_stage->fail_fast))
         cancel_all(fmt::format("{} reported a failure (exit {}) in its {}", h.outcome.host,
@@ -257,7 +257,7 @@ TaskEnd Executor::task_end(const HostRun& h) const {
 }
 
 void Executor::end_task(HostRun& h) {
-    Clock::time_point now = Clock::now();
+    Clock::time_point now = m_transport.now();
     h.lines->flush();
     report::StepResult step{m_stage->name, StepStatus::ok, std::nullopt,
                             seconds_between(h.task_started, now), h.lines->process_group()};
@@ -311,7 +311,7 @@ void Executor::connection_failed(HostRun& h) {
                                           failure.stage, failure.message, delay.count()));
         --m_active;
         h.mode = HostRun::Mode::waiting;
-        h.retry_at = Clock::now() + delay;
+        h.retry_at = m_transport.now() + delay;
         m_queue.push_back(h.task);
         rearm(h);
         return;
@@ -322,7 +322,7 @@ void Executor::connection_failed(HostRun& h) {
 void Executor::rearm(HostRun& h) {
     Clock::time_point when = k_never;
     if (h.mode == HostRun::Mode::connecting)
-        when = h.connect_deadline;
+        when = std::min(h.connect_deadline, h.link->deadline());
     else if (h.mode == HostRun::Mode::running)
         when = std::min({h.task_deadline, h.stop_deadline, h.start_deadline, h.link->deadline()});
     else if (h.mode == HostRun::Mode::waiting)
@@ -337,6 +337,10 @@ void Executor::rearm(HostRun& h) {
 
 void Executor::on_deadline(HostRun& h, Clock::time_point now) {
     h.armed = k_never; // the heap let go of it
+    if (h.mode == HostRun::Mode::connecting && now < h.connect_deadline) {
+        step(h); // the link's own deadline: it may have got somewhere
+        return;
+    }
     if (h.mode == HostRun::Mode::connecting && now >= h.connect_deadline) {
         h.link->fail(h.link->stage(),
                      fmt::format("no answer within {} s (ConnectTimeout, covers TCP, key "
@@ -386,7 +390,7 @@ void Executor::cancel_all(const std::string& why) {
     if (m_cancelling) return;
     m_cancelling = true;
     m_observer.on_warning(fmt::format("stopping every host: {}", why));
-    Clock::time_point now = Clock::now();
+    Clock::time_point now = m_transport.now();
     for (const plan::Task* task : m_queue) {
         HostRun& h = m_hosts[task->host];
         if (h.mode == HostRun::Mode::waiting || h.mode == HostRun::Mode::idle)
@@ -437,7 +441,7 @@ void Executor::report_progress() {
         m_observer.on_warning(warning);
     // Counting every host on every loop turn would sit on the output path: 10 times a
     // second is what a progress line shows anyway.
-    Clock::time_point now = Clock::now();
+    Clock::time_point now = m_transport.now();
     if (now - m_last_progress < std::chrono::milliseconds(100)) return;
     m_last_progress = now;
     Progress p;
@@ -490,7 +494,7 @@ void Executor::run_stage(const plan::Stage& stage) {
     std::vector<std::size_t> owners;
     std::vector<std::pair<int, short>> shared_fds;
     while (!m_aborted && (!m_queue.empty() || m_active > 0)) {
-        Clock::time_point now = Clock::now();
+        Clock::time_point now = m_transport.now();
         // Start what the fan-out allows; a host waiting out a retry backoff keeps its turn.
         std::size_t waiting = m_queue.size();
         while (m_active < static_cast<std::size_t>(std::max(1, m_options.fanout)) &&
@@ -528,7 +532,7 @@ void Executor::run_stage(const plan::Stage& stage) {
             timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, 1000));
         }
         // A task waiting for its retry slot wakes the loop when its time comes.
-        int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+        int ready = m_transport.wait(fds, timeout_ms);
         if (ready < 0 && errno != EINTR) break;
         handle_interrupts();
         if (m_aborted) break;
@@ -546,9 +550,9 @@ void Executor::run_stage(const plan::Stage& stage) {
             m_transport.advance_shared();
             step_behind_shared();
         }
-        m_timers.expire(Clock::now(), [&](std::size_t owner) {
+        m_timers.expire(m_transport.now(), [&](std::size_t owner) {
             HostRun& h = m_hosts[owner];
-            if (h.mode != HostRun::Mode::finished) on_deadline(h, Clock::now());
+            if (h.mode != HostRun::Mode::finished) on_deadline(h, m_transport.now());
         });
         m_observer.flush();
         report_progress();
@@ -556,7 +560,7 @@ void Executor::run_stage(const plan::Stage& stage) {
 }
 
 report::RunSummary Executor::run() {
-    Clock::time_point began = Clock::now();
+    Clock::time_point began = m_transport.now();
     if (std::string warning = m_transport.prepare(m_hosts.size(), m_options.fanout);
         !warning.empty())
         m_observer.on_warning(warning);
@@ -580,7 +584,7 @@ report::RunSummary Executor::run() {
     summary.action = m_plan.action;
     summary.job_id = m_plan.job_id;
     summary.interrupted = m_interrupted;
-    summary.duration_s = seconds_between(began, Clock::now());
+    summary.duration_s = seconds_between(began, m_transport.now());
     summary.first_failure = m_first_failure;
     for (const auto& stage : m_plan.stages)
         summary.stages.push_back(stage.name);

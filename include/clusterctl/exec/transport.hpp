@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <poll.h>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -105,6 +106,14 @@ public:
     virtual void advance_shared() = 0;
     // Warnings said once for the whole run (a key type known_hosts prefers, ...).
     virtual std::vector<std::string> take_warnings() = 0;
+
+    // The engine's clock and its one wait. A real transport's are the steady clock and
+    // poll(2); the tests' fake keeps a clock of its own and moves it to the next deadline at
+    // once, so an engine rule that takes seconds of a real run is tested in microseconds.
+    virtual Clock::time_point now() const { return Clock::now(); }
+    virtual int wait(std::vector<pollfd>& fds, int timeout_ms) {
+        return ::poll(fds.data(), fds.size(), timeout_ms);
+    }
 };
 
 } // namespace clusterctl::exec
