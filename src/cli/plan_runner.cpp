@@ -1,6 +1,8 @@
 #include "plan_runner.hpp"
 
 #include "clusterctl/exec/executor.hpp"
+#include "clusterctl/exec/local_transport.hpp"
+#include "clusterctl/exec/ssh_transport.hpp"
 #include "clusterctl/output/dry_run.hpp"
 #include "clusterctl/report/run_report.hpp"
 #include "clusterctl/util/strings.hpp"
@@ -58,7 +60,11 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     options.retries = inputs.retries;
     options.agent_socket = ctx.env.get("SSH_AUTH_SOCK").value_or("");
     exec::InterruptWatch interrupts;
-    report::RunSummary summary = exec::execute(plan, inputs.secrets, options, observer, interrupts);
+    bool local = inputs.config && inputs.config->cluster.backend == config::Backend::local;
+    auto transport = local ? exec::make_local_transport()
+                           : exec::make_ssh_transport(options.agent_socket);
+    report::RunSummary summary =
+        exec::execute(plan, inputs.secrets, options, observer, interrupts, *transport);
     progress.clear();
     live.finish();
     if (logs.error().empty()) summary.log_dir = logs.dir();

@@ -7,6 +7,8 @@ using T = ValueType;
 
 constexpr ConfigKey k_keys[] = {
     {"cluster", T::section, "", "where the hosts are and how to reach them"},
+    {"cluster.backend", T::choice, "ssh",
+     "ssh (every host over SSH) or local (every host a process on this machine)"},
     {"cluster.hostfile", T::local_path, "hostfile", "MPI/DeepSpeed hostfile"},
     {"cluster.hosts", T::host_list, "node-[001-008]", "the hosts, instead of a hostfile"},
     {"cluster.user", T::text, "ubuntu", "remote user"},

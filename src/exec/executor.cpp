@@ -492,7 +492,7 @@ void Executor::run_stage(const plan::Stage& stage) {
     }
     std::vector<pollfd> fds;
     std::vector<std::size_t> owners;
-    std::vector<std::pair<int, short>> shared_fds;
+    std::vector<std::pair<int, short>> shared_fds, link_fds;
     while (!m_aborted && (!m_queue.empty() || m_active > 0)) {
         Clock::time_point now = m_transport.now();
         // Start what the fan-out allows; a host waiting out a retry backoff keeps its turn.
@@ -511,14 +511,19 @@ void Executor::run_stage(const plan::Stage& stage) {
             h.task = task;
             start(h);
         }
+        if (m_queue.empty() && m_active == 0) break; // they all ended as they started
         fds.clear();
         owners.clear();
         fds.push_back({m_interrupts.fd(), POLLIN, 0});
         owners.push_back(SIZE_MAX);
         for (auto& h : m_hosts) {
-            if (!is_active(h) || !h.link || h.link->fd() < 0) continue;
-            fds.push_back({h.link->fd(), h.link->events(), 0});
-            owners.push_back(h.index);
+            if (!is_active(h) || !h.link) continue;
+            link_fds.clear();
+            h.link->poll_set(link_fds);
+            for (auto [fd, events] : link_fds) {
+                fds.push_back({fd, events, 0});
+                owners.push_back(h.index);
+            }
         }
         shared_fds.clear();
         m_transport.shared_fds(shared_fds);
@@ -543,6 +548,8 @@ void Executor::run_stage(const plan::Stage& stage) {
                 shared_ready = true;
                 continue;
             }
+            // A host with several fds ready is stepped once.
+            if (i > 1 && owners[i] == owners[i - 1] && fds[i - 1].revents != 0) continue;
             HostRun& h = m_hosts[owners[i]];
             if (is_active(h)) step(h);
         }

@@ -64,8 +64,10 @@ public:
     }
 
     bool behind_shared() const override { return m_tunnel && !m_tunneled; }
-    int fd() const override { return m_connection.fd(); }
-    short events() const override { return m_connection.wanted_events(); }
+    void poll_set(std::vector<std::pair<int, short>>& fds) const override {
+        if (m_connection.fd() >= 0)
+            fds.emplace_back(m_connection.fd(), m_connection.wanted_events());
+    }
 
     void advance(const OutputSink& output) override {
         if (phase() == Phase::connecting) {

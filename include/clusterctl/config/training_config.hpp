@@ -28,7 +28,12 @@ struct HostSelector {
     util::SourceLocation where;
 };
 
+// How hosts are reached: over SSH, or each as processes of this machine (a single GPU box,
+// or the engine without SSH).
+enum class Backend { ssh, local };
+
 struct ClusterSettings {
+    Backend backend = Backend::ssh;
     std::optional<std::string> hostfile; // resolved against the config's folder
     util::SourceLocation hostfile_at;
     std::vector<std::pair<std::string, util::SourceLocation>> hosts; // host list expressions

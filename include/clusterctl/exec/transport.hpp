@@ -67,9 +67,8 @@ public:
     // Waiting for something the transport shares (a jump host's stream): advance_shared()
     // may let it go on.
     virtual bool behind_shared() const = 0;
-    // The fd to poll and for what (-1 when there is none now).
-    virtual int fd() const = 0;
-    virtual short events() const = 0;
+    // The fds to poll now and for what (none while it waits for a deadline).
+    virtual void poll_set(std::vector<std::pair<int, short>>& fds) const = 0;
     // Goes as far as it can without waiting: the connection, then the task.
     virtual void advance(const OutputSink& output) = 0;
     // Its own next deadline (keepalives, liveness while a task runs), and what it does

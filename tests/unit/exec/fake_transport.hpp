@@ -44,8 +44,7 @@ public:
         m_failure = {std::move(stage), std::move(message), retryable};
     }
     bool behind_shared() const override { return false; }
-    int fd() const override { return -1; }
-    short events() const override { return 0; }
+    void poll_set(std::vector<std::pair<int, short>>&) const override {}
     void advance(const OutputSink& output) override;
     Clock::time_point deadline() const override;
     void on_deadline(Clock::time_point) override {}
