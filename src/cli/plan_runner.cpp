@@ -61,8 +61,8 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     options.agent_socket = ctx.env.get("SSH_AUTH_SOCK").value_or("");
     exec::InterruptWatch interrupts;
     bool local = inputs.config && inputs.config->cluster.backend == config::Backend::local;
-    auto transport = local ? exec::make_local_transport()
-                           : exec::make_ssh_transport(options.agent_socket);
+    auto transport =
+        local ? exec::make_local_transport() : exec::make_ssh_transport(options.agent_socket);
     report::RunSummary summary =
         exec::execute(plan, inputs.secrets, options, observer, interrupts, *transport);
     progress.clear();

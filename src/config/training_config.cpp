@@ -161,10 +161,10 @@ private:
         if (const auto& n = node["backend"]) {
             CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.backend"));
             if (*v != "ssh" && *v != "local")
-                return fail(error_at(m_yaml.at(n),
-                                     fmt::format("cluster.backend must be ssh or local, got {}",
-                                                 util::quoted(*v)),
-                                     util::did_you_mean(*v, {"ssh", "local"})));
+                return fail(error_at(
+                    m_yaml.at(n),
+                    fmt::format("cluster.backend must be ssh or local, got {}", util::quoted(*v)),
+                    util::did_you_mean(*v, {"ssh", "local"})));
             c.backend = *v == "local" ? Backend::local : Backend::ssh;
         }
         if (const auto& n = node["user"]) {

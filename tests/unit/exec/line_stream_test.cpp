@@ -22,12 +22,26 @@ struct Recorder : exec::RunObserver {
 
 const exec::LineStream::Clock::time_point t0{};
 
+config::SecretStore secrets_with(std::string_view secret) {
+    config::SecretStore secrets;
+    if (!secret.empty()) secrets.add("HF_TOKEN", std::string(secret));
+    return secrets;
+}
+
+// A stream of host `host` (with one secret, if given) whose lines a Recorder keeps.
+struct Fixture {
+    explicit Fixture(std::size_t host = 0, std::string_view secret = {})
+        : secrets(secrets_with(secret)), s(host, secrets, seen) {}
+    config::SecretStore secrets;
+    Recorder seen;
+    exec::LineStream s;
+};
+
 } // namespace
 
 TEST(LineStream, ControlLinesAreFactsNotOutput) {
-    config::SecretStore secrets;
-    Recorder seen;
-    exec::LineStream s(3, secrets, seen);
+    Fixture f(3);
+    auto& [secrets, seen, s] = f;
     s.begin("");
     s.feed(true,
            "\x1e"
@@ -45,9 +59,8 @@ TEST(LineStream, ControlLinesAreFactsNotOutput) {
 }
 
 TEST(LineStream, TheFailureLineIsNoticedWithItsCode) {
-    config::SecretStore secrets;
-    Recorder seen;
-    exec::LineStream s(0, secrets, seen);
+    Fixture f;
+    auto& [secrets, seen, s] = f;
     s.begin("failed (exitcode: ");
     s.feed(false, "[default1]:step 3\n", t0);
     EXPECT_FALSE(s.reported_exit());
@@ -59,10 +72,8 @@ TEST(LineStream, TheFailureLineIsNoticedWithItsCode) {
 }
 
 TEST(LineStream, SecretsAreMaskedInLinesStatusAndTail) {
-    config::SecretStore secrets;
-    secrets.add("HF_TOKEN", "hf_s3cr3t");
-    Recorder seen;
-    exec::LineStream s(0, secrets, seen);
+    Fixture f(0, "hf_s3cr3t");
+    auto& [secrets, seen, s] = f;
     s.begin("");
     s.feed(false, "token hf_s3cr3t\n", t0);
     s.feed(false, "50% hf_s3cr3t\r", t0);
@@ -73,9 +84,8 @@ TEST(LineStream, SecretsAreMaskedInLinesStatusAndTail) {
 }
 
 TEST(LineStream, AProgressBarShowsAtMostFourTimesASecondAndEndsAsOneLine) {
-    config::SecretStore secrets;
-    Recorder seen;
-    exec::LineStream s(0, secrets, seen);
+    Fixture f;
+    auto& [secrets, seen, s] = f;
     s.begin("");
     s.feed(false, "10%\r", t0);
     s.feed(false, "20%\r", t0 + 100ms); // too soon
@@ -86,9 +96,8 @@ TEST(LineStream, AProgressBarShowsAtMostFourTimesASecondAndEndsAsOneLine) {
 }
 
 TEST(LineStream, ATeardownsLinesAreShownButTheTailKeepsTheFailure) {
-    config::SecretStore secrets;
-    Recorder seen;
-    exec::LineStream s(0, secrets, seen);
+    Fixture f;
+    auto& [secrets, seen, s] = f;
     s.begin("failed (exitcode: ");
     s.feed(false, "rank 1 failed (exitcode: 1)\n", t0);
     s.freeze_tail();
