@@ -53,11 +53,7 @@ public:
         if (m_connection.phase() == ssh::Connection::Phase::failed) return Phase::failed;
         return m_connection.ready() ? Phase::ready : Phase::connecting;
     }
-    const LinkFailure& failure() const override {
-        const ssh::Failure& f = m_connection.failure();
-        m_failure = {f.stage, f.message, f.retryable};
-        return m_failure;
-    }
+    const LinkFailure& failure() const override { return m_connection.failure(); }
     std::string stage() const override { return m_connection.stage(); }
     void fail(std::string stage, std::string message, bool retryable) override {
         m_connection.fail(std::move(stage), std::move(message), retryable);
@@ -206,7 +202,6 @@ private:
     std::unique_ptr<ssh::SftpUpload> m_upload;
     std::unique_ptr<ssh::SftpFetch> m_fetch;
     Clock::time_point m_next_keepalive = k_never, m_liveness_check = k_never;
-    mutable LinkFailure m_failure;
 };
 
 class SshTransport final : public Transport {

@@ -21,7 +21,7 @@ void LogWriter::write(int fd, std::string chunk) {
     m_work.notify_one();
 }
 
-const std::vector<LogWriter::Failure>& LogWriter::finish() {
+const std::vector<LogWriter::WriteError>& LogWriter::finish() {
     {
         std::lock_guard lock(m_mutex);
         if (!m_thread.joinable()) return m_failures;
@@ -44,7 +44,7 @@ void LogWriter::run() {
         auto [fd, chunk] = std::move(m_queue.front());
         m_queue.pop_front();
         bool failed = std::any_of(m_failures.begin(), m_failures.end(),
-                                  [fd = fd](const Failure& f) { return f.fd == fd; });
+                                  [fd = fd](const WriteError& f) { return f.fd == fd; });
         lock.unlock();
         for (std::size_t done = 0; !failed && done < chunk.size();) {
             ssize_t n = ::write(fd, chunk.data() + done, chunk.size() - done);

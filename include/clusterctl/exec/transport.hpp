@@ -13,6 +13,7 @@
 #include "clusterctl/config/host_spec.hpp"
 #include "clusterctl/exec/task_result.hpp"
 #include "clusterctl/plan/launch_plan.hpp"
+#include "clusterctl/util/failure.hpp"
 
 #include <chrono>
 #include <functional>
@@ -43,11 +44,7 @@ using TaskSpec = std::variant<RunTask, PushTask, FetchTask>;
 
 // Why a link failed: where (connect, handshake, hostkey, auth, lost, ...), what, and
 // whether connecting again may help.
-struct LinkFailure {
-    std::string stage;
-    std::string message;
-    bool retryable = false;
-};
+using LinkFailure = util::Failure;
 
 // Bytes a running command wrote: on stderr when `is_stderr`.
 using OutputSink = std::function<void(bool is_stderr, std::string_view data)>;

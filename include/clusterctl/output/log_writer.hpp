@@ -26,7 +26,7 @@ public:
     LogWriter& operator=(const LogWriter&) = delete;
 
     // A descriptor that failed once (a full disk) gets no more writes.
-    struct Failure {
+    struct WriteError {
         int fd;
         std::string reason; // strerror's text
     };
@@ -34,7 +34,7 @@ public:
     void write(int fd, std::string chunk);
     // Waits until every chunk is written and the thread has ended; then every descriptor
     // a write failed on, in the order they failed. A write() after it starts a new thread.
-    const std::vector<Failure>& finish();
+    const std::vector<WriteError>& finish();
 
 private:
     void run();
@@ -45,7 +45,7 @@ private:
     std::deque<std::pair<int, std::string>> m_queue;
     std::size_t m_pending = 0; // bytes in m_queue and in the chunk being written
     bool m_stopping = false;
-    std::vector<Failure> m_failures;
+    std::vector<WriteError> m_failures;
     std::thread m_thread;
 };
 

@@ -9,6 +9,7 @@
 #include "clusterctl/config/host_spec.hpp"
 #include "clusterctl/ssh/identity.hpp"
 #include "clusterctl/ssh/known_hosts.hpp"
+#include "clusterctl/util/failure.hpp"
 
 #include <chrono>
 #include <libssh2.h>
@@ -20,13 +21,8 @@ namespace clusterctl::ssh {
 
 using Clock = std::chrono::steady_clock;
 
-// Why a host failed, and in which stage: "connect", "handshake", "hostkey", "auth",
-// "channel", "exec", "push", "timeout", "lost", "cancelled".
-struct Failure {
-    std::string stage;
-    std::string message;
-    bool retryable = false; // a connection failure --retries may try again
-};
+// A connection fails in a stage: "resolve", "connect", "handshake", "hostkey", "auth".
+using util::Failure;
 
 // What every connection of a run shares: known_hosts, keys read once, the agent, and
 // warnings to show once.

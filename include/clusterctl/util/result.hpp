@@ -10,16 +10,17 @@
 
 namespace clusterctl::util {
 
-template <typename E> struct Failure { E error; };
+// A Result's error on its way in (as std::unexpected): util::fail(diagnostic).
+template <typename E> struct Unexpected { E error; };
 
-inline Failure<Diagnostic> fail(Diagnostic d) {
+inline Unexpected<Diagnostic> fail(Diagnostic d) {
     return {std::move(d)};
 }
 
 template <typename T, typename E = Diagnostic> class [[nodiscard]] Result {
 public:
     Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {}
-    Result(Failure<E> failure) : m_state(std::in_place_index<1>, std::move(failure.error)) {}
+    Result(Unexpected<E> failure) : m_state(std::in_place_index<1>, std::move(failure.error)) {}
 
     bool ok() const { return m_state.index() == 0; }
     explicit operator bool() const { return ok(); }
