@@ -9,8 +9,6 @@
 #include "clusterctl/exec/transport.hpp"
 
 #include <algorithm>
-#include <csignal>
-#include <cstring>
 #include <deque>
 #include <fmt/format.h>
 #include <memory>

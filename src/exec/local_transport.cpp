@@ -30,7 +30,7 @@ std::string copy_item(const ssh::UploadItem& item, const std::string& tag) {
         if (!ec) fs::permissions(item.remote_path, static_cast<fs::perms>(item.mode | 0700), ec);
         return ec ? fmt::format("creating directory {}: {}", item.remote_path, ec.message()) : "";
     }
-    std::string temp = item.remote_path + ".clusterctl-partial." + tag;
+    std::string temp = ssh::partial_path(item.remote_path, tag);
     if (item.content) {
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
         out << *item.content;
@@ -81,6 +81,7 @@ public:
         m_error.clear();
         if (auto* run = std::get_if<RunTask>(&task)) return spawn(std::move(run->wrapper_input));
         m_is_script = false;
+        m_transfer = std::holds_alternative<PushTask>(task) ? "push" : "fetch";
         if (auto* push = std::get_if<PushTask>(&task)) {
             auto items = upload_items(push->files);
             if (!items) return items.error().message;
@@ -111,7 +112,7 @@ public:
         TaskEnd end;
         if (!m_is_script) {
             end.how = m_error.empty() ? TaskEnd::How::transferred : TaskEnd::How::transfer_failed;
-            end.transfer_stage = "push";
+            end.transfer_stage = m_transfer;
             end.error = m_error;
             return end;
         }
@@ -220,6 +221,7 @@ private:
     bool m_is_script = true, m_done = false, m_cancelled = false;
     int m_status = 0;
     std::string m_signal, m_error;
+    std::string m_transfer; // "push" or "fetch"
     Clock::time_point m_reap_at = k_never;
 };
 

@@ -14,6 +14,8 @@
 
 namespace clusterctl::exec {
 
+namespace {
+
 // libssh2 1.10 sends a keepalive at most every 2 s (it raises an interval of 1 to 2), by a
 // clock of whole seconds, and a live host's reply comes about one period after the last.
 std::chrono::seconds keepalive_period(const config::HostSpec& spec) {
@@ -26,8 +28,6 @@ std::chrono::seconds keepalive_period(const config::HostSpec& spec) {
 std::chrono::seconds alive_window(const config::HostSpec& spec) {
     return keepalive_period(spec) * std::max(2, spec.server_alive_count_max);
 }
-
-namespace {
 
 class SshLink final : public HostLink {
 public:

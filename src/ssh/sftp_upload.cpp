@@ -21,9 +21,13 @@ SftpUpload::~SftpUpload() {
     // Handles and the SFTP channel left open by a failure go with the session.
 }
 
+std::string partial_path(const std::string& path, const std::string& tag) {
+    return path + ".clusterctl-partial." + tag;
+}
+
 std::string SftpUpload::temp_path() const {
     // Tagged with the host: nodes on a shared filesystem write the same path at once.
-    return m_items[m_index].remote_path + ".clusterctl-partial." + m_tag;
+    return partial_path(m_items[m_index].remote_path, m_tag);
 }
 
 void SftpUpload::fail(const std::string& what) {

@@ -14,9 +14,4 @@ namespace clusterctl::exec {
 
 std::unique_ptr<Transport> make_ssh_transport(std::string agent_socket);
 
-// libssh2 1.10 sends a keepalive at most every 2 s; silence longer than the window means
-// the host is gone (for the engine's tests of these rules).
-std::chrono::seconds keepalive_period(const config::HostSpec& spec);
-std::chrono::seconds alive_window(const config::HostSpec& spec);
-
 } // namespace clusterctl::exec

@@ -21,6 +21,10 @@ struct UploadItem {
     bool directory = false;
 };
 
+// Where a file is written before it is renamed into place: PATH.clusterctl-partial.TAG,
+// TAG the host's name (nodes on a shared filesystem write the same path at once).
+std::string partial_path(const std::string& path, const std::string& tag);
+
 class SftpUpload {
 public:
     // `tag` (the host's name) makes the temporary name: PATH.clusterctl-partial.TAG.
