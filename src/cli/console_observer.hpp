@@ -7,6 +7,7 @@
 #include "clusterctl/output/progress_line.hpp"
 #include "clusterctl/output/run_logs.hpp"
 
+#include <fmt/format.h>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -37,8 +38,10 @@ public:
     // A host that could not be reached or went away is said at once; a command's own
     // failure shows in its output, and both in the summary at the end.
     void on_host_end(std::size_t, const report::HostOutcome& outcome) override {
-        if (outcome.state == report::HostState::failed && outcome.stage != "exec")
-            on_warning(outcome.host + " " + outcome.stage + ": " + outcome.message);
+        if (outcome.state == report::HostState::failed &&
+            outcome.stage != report::FailureStage::exec)
+            on_warning(fmt::format("{} {}: {}", outcome.host, report::stage_label(outcome),
+                                   outcome.message));
     }
     void on_progress(const exec::Progress& p) override;
     void on_warning(std::string_view message) override {

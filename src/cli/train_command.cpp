@@ -42,10 +42,13 @@ int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::
     record.ssh_config = absolute(util::expand_tilde(ctx.options.ssh_config, ctx.env));
     for (const auto& h : plan.hosts)
         record.nodes.push_back(h.name);
-    bool started = std::any_of(summary.hosts.begin(), summary.hosts.end(), [](const auto& h) {
-        return !h.steps.empty() && h.steps.back().name == "launch" &&
-               h.steps.back().status == report::StepStatus::ok;
-    });
+    auto launch = std::find_if(plan.stages.begin(), plan.stages.end(),
+                               [](const auto& s) { return s.role == plan::StageRole::launch; });
+    bool started = launch != plan.stages.end() &&
+                   std::any_of(summary.hosts.begin(), summary.hosts.end(), [&](const auto& h) {
+                       return !h.steps.empty() && h.steps.back().name == launch->name &&
+                              h.steps.back().status == report::StepStatus::ok;
+                   });
     if (!started) return code; // nothing runs anywhere: nothing to come back to
     std::string dir = report::job_record_dir(ctx.env.home());
     if (std::string error = report::write_job_record(dir, record); !error.empty()) {

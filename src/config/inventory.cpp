@@ -133,23 +133,24 @@ util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig
                                          "or address",
                                          entry.name, util::quoted(h.address)),
                              "a DNS name of at most 253 characters, or an IP address"));
-    h.port = entry.port.value_or(yaml.port.value_or(o.port.value_or(22)));
-    h.user = entry.user.value_or(yaml.user.value_or(o.user.value_or(env.user())));
-    if (yaml.identity_file) h.identity_files.push_back(*yaml.identity_file);
+    h.ssh.port = entry.port.value_or(yaml.port.value_or(o.port.value_or(22)));
+    h.ssh.user = entry.user.value_or(yaml.user.value_or(o.user.value_or(env.user())));
+    if (yaml.identity_file) h.ssh.identity_files.push_back(*yaml.identity_file);
     for (const auto& id : o.identity_files)
-        h.identity_files.push_back(id);
-    if (h.identity_files.empty()) h.identity_files = default_identities(env);
-    h.identities_only = o.identities_only.value_or(false) || yaml.identity_file.has_value();
-    h.known_hosts = yaml.known_hosts.value_or(o.strict_host_key_checking
-                                                  ? policy_from_ssh(*o.strict_host_key_checking)
-                                                  : KnownHostsPolicy::strict);
-    h.known_hosts_files = o.user_known_hosts_files;
-    if (h.known_hosts_files.empty()) h.known_hosts_files = {env.home() + "/.ssh/known_hosts"};
+        h.ssh.identity_files.push_back(id);
+    if (h.ssh.identity_files.empty()) h.ssh.identity_files = default_identities(env);
+    h.ssh.identities_only = o.identities_only.value_or(false) || yaml.identity_file.has_value();
+    h.ssh.known_hosts = yaml.known_hosts.value_or(o.strict_host_key_checking
+                                                      ? policy_from_ssh(*o.strict_host_key_checking)
+                                                      : KnownHostsPolicy::strict);
+    h.ssh.known_hosts_files = o.user_known_hosts_files;
+    if (h.ssh.known_hosts_files.empty())
+        h.ssh.known_hosts_files = {env.home() + "/.ssh/known_hosts"};
     h.connect_timeout_s = flags.connect_timeout.value_or(
         yaml.connect_timeout.value_or(o.connect_timeout.value_or(k_default_connect_timeout_s)));
     if (h.connect_timeout_s == 0) h.connect_timeout_s = k_default_connect_timeout_s;
-    h.server_alive_interval_s = o.server_alive_interval.value_or(k_default_alive_interval_s);
-    h.server_alive_count_max = o.server_alive_count_max.value_or(k_default_alive_count);
+    h.ssh.server_alive_interval_s = o.server_alive_interval.value_or(k_default_alive_interval_s);
+    h.ssh.server_alive_count_max = o.server_alive_count_max.value_or(k_default_alive_count);
     h.slots = entry.slots.value_or(config ? config->default_slots() : 1);
     std::optional<std::string> jump_spec;
     util::SourceLocation jump_at = h.where;
@@ -162,7 +163,7 @@ util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig
     if (jump_spec && *jump_spec != "none") {
         auto jump = resolve_jump(*jump_spec, jump_at, ssh, env);
         if (!jump) return fail(jump.error());
-        h.jump = std::move(*jump);
+        h.ssh.jump = std::move(*jump);
     }
     return h;
 }
@@ -170,8 +171,8 @@ util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig
 util::Status check_unique_endpoints(const std::vector<HostSpec>& hosts) {
     std::map<std::string, const HostSpec*> seen;
     for (const auto& h : hosts) {
-        std::string key = endpoint(h.address, h.port);
-        if (h.jump) key += " via " + endpoint(h.jump->address, h.jump->port);
+        std::string key = endpoint(h.address, h.ssh.port);
+        if (h.ssh.jump) key += " via " + endpoint(h.ssh.jump->address, h.ssh.jump->port);
         auto [it, inserted] = seen.emplace(key, &h);
         if (inserted) continue;
         const HostSpec& first = *it->second;

@@ -2,6 +2,7 @@
 
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/upload_items.hpp"
+#include "clusterctl/util/unique_fd.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -17,9 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void close_fd(int& fd) {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
+// A pipe, both ends closing themselves.
+bool make_pipe(util::UniqueFd& read_end, util::UniqueFd& write_end) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+    return true;
 }
 
 // A file put in place as SFTP puts it: a temporary name, then renamed, mode set.
@@ -48,18 +53,20 @@ public:
     explicit LocalLink(const config::HostSpec& spec) : m_spec(spec) {}
     ~LocalLink() override { end_task(); }
 
-    Phase phase() const override { return m_failure.stage.empty() ? Phase::ready : Phase::failed; }
+    Phase phase() const override {
+        return m_failure.stage == util::FailureStage::none ? Phase::ready : Phase::failed;
+    }
     const LinkFailure& failure() const override { return m_failure; }
-    std::string stage() const override { return "exec"; }
-    void fail(std::string stage, std::string message, bool retryable) override {
-        m_failure = {std::move(stage), std::move(message), retryable};
+    util::FailureStage stage() const override { return util::FailureStage::exec; }
+    void fail(util::FailureStage stage, std::string message, bool retryable) override {
+        m_failure = {stage, std::move(message), retryable};
     }
     bool behind_shared() const override { return false; }
 
     void poll_set(std::vector<std::pair<int, short>>& fds) const override {
-        if (m_in >= 0 && m_written < m_input.size()) fds.emplace_back(m_in, POLLOUT);
-        if (m_out >= 0) fds.emplace_back(m_out, POLLIN);
-        if (m_err >= 0) fds.emplace_back(m_err, POLLIN);
+        if (m_in && m_written < m_input.size()) fds.emplace_back(m_in.get(), POLLOUT);
+        if (m_out) fds.emplace_back(m_out.get(), POLLIN);
+        if (m_err) fds.emplace_back(m_err.get(), POLLIN);
     }
 
     void advance(const OutputSink& output) override {
@@ -67,7 +74,7 @@ public:
         write_input();
         drain(m_out, false, output);
         drain(m_err, true, output);
-        if (m_out < 0 && m_err < 0) reap();
+        if (!m_out && !m_err) reap();
     }
 
     // While a child that closed its output has not been reaped yet: look again soon.
@@ -81,7 +88,8 @@ public:
         m_error.clear();
         if (auto* run = std::get_if<RunTask>(&task)) return spawn(std::move(run->wrapper_input));
         m_is_script = false;
-        m_transfer = std::holds_alternative<PushTask>(task) ? "push" : "fetch";
+        m_transfer = std::holds_alternative<PushTask>(task) ? util::FailureStage::push
+                                                            : util::FailureStage::fetch;
         if (auto* push = std::get_if<PushTask>(&task)) {
             auto items = upload_items(push->files);
             if (!items) return items.error().message;
@@ -104,7 +112,7 @@ public:
     bool cancel() override {
         if (!m_is_script || m_pid <= 0) return false;
         m_cancelled = true;
-        if (m_written == m_input.size()) close_fd(m_in); // EOF: the wrapper stops its group
+        if (m_written == m_input.size()) m_in.reset(); // EOF: the wrapper stops its group
         return true;
     }
 
@@ -122,9 +130,9 @@ public:
     }
 
     void end_task() override {
-        close_fd(m_in);
-        close_fd(m_out);
-        close_fd(m_err);
+        m_in.reset();
+        m_out.reset();
+        m_err.reset();
         if (m_pid > 0 && !m_done) ::waitpid(m_pid, nullptr, WNOHANG);
         m_pid = -1;
         m_done = false;
@@ -140,54 +148,47 @@ private:
         m_is_script = true;
         m_input = std::move(input);
         m_written = 0;
-        int in[2], out[2], err[2];
-        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-            ::pipe2(err, O_CLOEXEC) != 0)
+        util::UniqueFd in, out, err; // the child's ends, closed here once it has them
+        if (!make_pipe(in, m_in) || !make_pipe(m_out, out) || !make_pipe(m_err, err))
             return fmt::format("pipe: {}", std::strerror(errno));
         const std::string& command = wrapper_command();
         const char* home = std::getenv("HOME");
         m_pid = ::fork();
         if (m_pid == 0) {
             ::setsid();
-            ::dup2(in[0], 0);
-            ::dup2(out[1], 1);
-            ::dup2(err[1], 2);
+            ::dup2(in.get(), 0);
+            ::dup2(out.get(), 1);
+            ::dup2(err.get(), 2);
             if (home && ::chdir(home) != 0) ::_exit(126);
             ::execl("/bin/bash", "bash", "-c", command.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
-        ::close(in[0]);
-        ::close(out[1]);
-        ::close(err[1]);
-        m_in = in[1];
-        m_out = out[0];
-        m_err = err[0];
-        for (int fd : {m_in, m_out, m_err})
+        for (int fd : {m_in.get(), m_out.get(), m_err.get()})
             ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
         if (m_pid < 0) return fmt::format("fork: {}", std::strerror(errno));
         return "";
     }
 
     void write_input() {
-        while (m_in >= 0 && m_written < m_input.size()) {
-            ssize_t n = ::write(m_in, m_input.data() + m_written, m_input.size() - m_written);
+        while (m_in && m_written < m_input.size()) {
+            ssize_t n = ::write(m_in.get(), m_input.data() + m_written, m_input.size() - m_written);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) return; // EAGAIN, or it is gone (EPIPE): its output says the rest
             m_written += static_cast<std::size_t>(n);
         }
-        if (m_cancelled) close_fd(m_in);
+        if (m_cancelled) m_in.reset();
     }
 
-    static void drain(int& fd, bool is_stderr, const OutputSink& output) {
+    static void drain(util::UniqueFd& fd, bool is_stderr, const OutputSink& output) {
         char buffer[65536];
-        while (fd >= 0) {
-            ssize_t n = ::read(fd, buffer, sizeof buffer);
+        while (fd) {
+            ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
             if (n > 0) {
                 output(is_stderr, std::string_view(buffer, static_cast<std::size_t>(n)));
                 continue;
             }
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-            close_fd(fd); // EOF
+            fd.reset(); // EOF
         }
     }
 
@@ -200,7 +201,7 @@ private:
         }
         m_reap_at = k_never;
         m_done = true;
-        close_fd(m_in);
+        m_in.reset();
         if (got < 0) return;
         if (WIFSIGNALED(status)) {
             const char* name = signal_name(WTERMSIG(status));
@@ -215,13 +216,13 @@ private:
     const config::HostSpec& m_spec;
     LinkFailure m_failure;
     pid_t m_pid = -1;
-    int m_in = -1, m_out = -1, m_err = -1;
+    util::UniqueFd m_in, m_out, m_err;
     std::string m_input;
     std::size_t m_written = 0;
     bool m_is_script = true, m_done = false, m_cancelled = false;
     int m_status = 0;
     std::string m_signal, m_error;
-    std::string m_transfer; // "push" or "fetch"
+    util::FailureStage m_transfer = util::FailureStage::push; // or fetch
     Clock::time_point m_reap_at = k_never;
 };
 

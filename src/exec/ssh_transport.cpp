@@ -18,25 +18,26 @@ namespace {
 
 // libssh2 1.10 sends a keepalive at most every 2 s (it raises an interval of 1 to 2), by a
 // clock of whole seconds, and a live host's reply comes about one period after the last.
-std::chrono::seconds keepalive_period(const config::HostSpec& spec) {
-    return std::chrono::seconds(std::max(2, spec.server_alive_interval_s));
+std::chrono::seconds keepalive_period(const config::SshSettings& options) {
+    return std::chrono::seconds(std::max(2, options.server_alive_interval_s));
 }
 
 // Silence longer than this from a running host means it is gone: ServerAliveCountMax
 // keepalives unanswered, and never less than two, or an idle host whose reply to each
 // keepalive comes a little after the period would be declared lost.
-std::chrono::seconds alive_window(const config::HostSpec& spec) {
-    return keepalive_period(spec) * std::max(2, spec.server_alive_count_max);
+std::chrono::seconds alive_window(const config::SshSettings& options) {
+    return keepalive_period(options) * std::max(2, options.server_alive_count_max);
 }
 
 class SshLink final : public HostLink {
 public:
     SshLink(const config::HostSpec& spec, ssh::SshShared& shared, ssh::JumpTunnel* tunnel)
-        : m_spec(spec), m_connection(spec.name, spec.address, spec.port, spec.user,
-                                     spec.identity_files, spec.identities_only, spec, shared),
+        : m_spec(spec),
+          m_connection(spec.name, spec.address, spec.ssh.port, spec.ssh.user,
+                       spec.ssh.identity_files, spec.ssh.identities_only, spec.ssh, shared),
           m_tunnel(tunnel) {
         if (m_tunnel)
-            m_ticket = m_tunnel->open(spec.address, spec.port);
+            m_ticket = m_tunnel->open(spec.address, spec.ssh.port);
         else
             m_connection.start();
     }
@@ -54,9 +55,9 @@ public:
         return m_connection.ready() ? Phase::ready : Phase::connecting;
     }
     const LinkFailure& failure() const override { return m_connection.failure(); }
-    std::string stage() const override { return m_connection.stage(); }
-    void fail(std::string stage, std::string message, bool retryable) override {
-        m_connection.fail(std::move(stage), std::move(message), retryable);
+    util::FailureStage stage() const override { return m_connection.stage(); }
+    void fail(util::FailureStage stage, std::string message, bool retryable) override {
+        m_connection.fail(stage, std::move(message), retryable);
     }
 
     bool behind_shared() const override { return m_tunnel && !m_tunneled; }
@@ -88,16 +89,16 @@ public:
 
     void on_deadline(Clock::time_point now) override {
         if (now >= m_liveness_check) {
-            auto window = alive_window(m_spec);
+            auto window = alive_window(m_spec.ssh);
             if (now - m_connection.last_received() >= window) {
                 m_liveness_check = m_next_keepalive = k_never;
                 m_connection.fail(
-                    "lost",
+                    util::FailureStage::lost,
                     fmt::format("nothing received for {} s ({} keepalives {} s apart "
                                 "unanswered; ServerAliveInterval, ServerAliveCountMax): host or "
                                 "network down",
-                                window.count(), window / keepalive_period(m_spec),
-                                keepalive_period(m_spec).count()));
+                                window.count(), window / keepalive_period(m_spec.ssh),
+                                keepalive_period(m_spec.ssh).count()));
                 return;
             }
             m_liveness_check = m_connection.last_received() + window;
@@ -115,11 +116,11 @@ public:
     }
 
     std::string start(TaskSpec task, Clock::time_point now) override {
-        if (m_spec.server_alive_interval_s > 0) {
+        if (m_spec.ssh.server_alive_interval_s > 0) {
             libssh2_keepalive_config(m_connection.session(), 1,
-                                     static_cast<unsigned>(keepalive_period(m_spec).count()));
+                                     static_cast<unsigned>(keepalive_period(m_spec.ssh).count()));
             m_next_keepalive = now + std::chrono::seconds(1); // libssh2 says when
-            m_liveness_check = now + alive_window(m_spec);
+            m_liveness_check = now + alive_window(m_spec.ssh);
         }
         LIBSSH2_SESSION* session = m_connection.session();
         if (auto* run = std::get_if<RunTask>(&task)) {
@@ -162,7 +163,7 @@ public:
         } else {
             bool failed = m_fetch ? m_fetch->failed() : m_upload->failed();
             end.how = failed ? TaskEnd::How::transfer_failed : TaskEnd::How::transferred;
-            end.transfer_stage = m_fetch ? "fetch" : "push";
+            end.transfer_stage = m_fetch ? util::FailureStage::fetch : util::FailureStage::push;
             if (failed) end.error = m_fetch ? m_fetch->error() : m_upload->error();
         }
         return end;
@@ -188,7 +189,7 @@ private:
             m_connection.start_on_socket(m_tunnel->take_socket(m_ticket));
             return true;
         default:
-            m_connection.fail("connect", m_tunnel->error(m_ticket), true);
+            m_connection.fail(util::FailureStage::connect, m_tunnel->error(m_ticket), true);
             return false;
         }
     }
@@ -215,7 +216,7 @@ public:
     }
 
     std::unique_ptr<HostLink> connect(const config::HostSpec& host) override {
-        ssh::JumpTunnel* tunnel = host.jump ? &tunnel_for(host) : nullptr;
+        ssh::JumpTunnel* tunnel = host.ssh.jump ? &tunnel_for(host.ssh) : nullptr;
         auto link = std::make_unique<SshLink>(host, m_shared, tunnel);
         if (tunnel) tunnel->advance();
         return link;
@@ -239,13 +240,13 @@ public:
 
 private:
     // One per jump host (user@host:port); a run rarely has more than one.
-    ssh::JumpTunnel& tunnel_for(const config::HostSpec& spec) {
-        const config::JumpHost& jump = *spec.jump;
+    ssh::JumpTunnel& tunnel_for(const config::SshSettings& options) {
+        const config::JumpHost& jump = *options.jump;
         std::string key =
             fmt::format("{}@{}", jump.user, config::endpoint(jump.address, jump.port));
         for (auto& [k, tunnel] : m_tunnels)
             if (k == key) return *tunnel;
-        m_tunnels.emplace_back(key, std::make_unique<ssh::JumpTunnel>(jump, spec, m_shared));
+        m_tunnels.emplace_back(key, std::make_unique<ssh::JumpTunnel>(jump, options, m_shared));
         return *m_tunnels.back().second;
     }
 

@@ -1,5 +1,6 @@
 #include "clusterctl/exec/task_result.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fmt/format.h>
 
@@ -7,6 +8,7 @@ namespace clusterctl::exec {
 namespace {
 
 using report::HostState;
+using util::FailureStage;
 
 struct SignalName {
     int number;
@@ -47,10 +49,10 @@ TaskVerdict judge_exit(const TaskEnd& end, const LineTail& tail) {
     v.exit_code = code;
     if (code == 0) return v;
     v.state = HostState::failed;
-    v.stage = "exec";
+    v.stage = FailureStage::exec;
     if (!end.started && !end.cancelled && !end.timed_out) {
         // The wrapper's first act is its pgid line: the command never started.
-        v.stage = "session";
+        v.stage = FailureStage::session;
         v.message = never_started(code, tail);
     }
     return v;
@@ -70,15 +72,14 @@ const char* signal_name(int number) {
     return nullptr;
 }
 
-TaskVerdict judge(const TaskEnd& end, const std::string& step_name, int command_timeout_s,
-                  const LineTail& tail) {
+TaskVerdict judge(const TaskEnd& end, int command_timeout_s, const LineTail& tail) {
     TaskVerdict v;
     switch (end.how) {
     case TaskEnd::How::exited:
         v = judge_exit(end, tail);
         break;
     case TaskEnd::How::channel_failed:
-        v = {HostState::failed, "channel", end.error, std::nullopt, std::nullopt};
+        v = {HostState::failed, FailureStage::channel, end.error, std::nullopt, std::nullopt};
         break;
     case TaskEnd::How::transfer_failed:
         v = {HostState::failed, end.transfer_stage, end.error, std::nullopt, std::nullopt};
@@ -88,12 +89,12 @@ TaskVerdict judge(const TaskEnd& end, const std::string& step_name, int command_
     }
     if (end.timed_out) {
         v.state = HostState::failed;
-        v.stage = "timeout";
+        v.stage = FailureStage::timeout;
         v.message = fmt::format("still running after --timeout {} s; its process group was killed",
                                 command_timeout_s);
     } else if (end.reported_exit) {
         v.state = HostState::failed;
-        v.stage = "exec";
+        v.stage = FailureStage::exec;
         // torchrun writes a worker killed by signal N as exit code -N.
         int code = *end.reported_exit;
         const char* name = code < 0 ? signal_name(-code) : nullptr;
@@ -102,7 +103,7 @@ TaskVerdict judge(const TaskEnd& end, const std::string& step_name, int command_
         v.message = "stopped after it reported the failure";
     } else if (end.cancelled) {
         v.state = HostState::cancelled;
-        v.stage = step_name;
+        v.stage = FailureStage::in_step;
         v.message = "stopped";
     }
     return v;
@@ -115,8 +116,12 @@ std::string start_timed_out(const std::string& what, int seconds) {
 }
 
 bool retry_command(const TaskVerdict& verdict, bool cancelling, int attempts, int retries) {
-    return verdict.state == HostState::failed && verdict.stage == "exec" && !cancelling &&
-           attempts < retries;
+    return verdict.state == HostState::failed && verdict.stage == FailureStage::exec &&
+           !cancelling && attempts < retries;
+}
+
+std::chrono::seconds retry_delay(int attempt) {
+    return std::chrono::seconds(std::min(30, 1 << std::min(std::max(attempt, 1) - 1, 5)));
 }
 
 } // namespace clusterctl::exec

@@ -57,7 +57,7 @@ std::string render_stage_body(const plan::LaunchPlan& plan, const plan::Stage& s
         if (hosts.size() == 1) {
             const auto& h = *std::find_if(plan.hosts.begin(), plan.hosts.end(),
                                           [&](const auto& x) { return x.name == hosts.front(); });
-            label += fmt::format(" ({}@{})", h.user, config::endpoint(h.address, h.port));
+            label += fmt::format(" ({}@{})", h.ssh.user, config::endpoint(h.address, h.ssh.port));
         } else {
             label += fmt::format(" ({} hosts)", hosts.size());
         }
@@ -70,8 +70,8 @@ std::string render_stage_body(const plan::LaunchPlan& plan, const plan::Stage& s
 
 std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::SecretStore& secrets) {
     std::string out = fmt::format(
-        "clusterctl {} (dry run): {} host{}, job {}, fanout {}{}\n", plan.action, plan.hosts.size(),
-        plan.hosts.size() == 1 ? "" : "s", plan.job_id, plan.fanout,
+        "clusterctl {} (dry run): {} host{}, job {}, fanout {}{}\n", plan::to_string(plan.action),
+        plan.hosts.size(), plan.hosts.size() == 1 ? "" : "s", plan.job_id, plan.fanout,
         plan.command_timeout_s ? fmt::format(", timeout {}s", plan.command_timeout_s) : "");
     out += '\n';
     out += render_host_table(plan.hosts);
@@ -90,7 +90,7 @@ std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::Secr
 
 std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::SecretStore& secrets) {
     nlohmann::ordered_json j;
-    j["action"] = plan.action;
+    j["action"] = plan::to_string(plan.action);
     j["job_id"] = plan.job_id;
     j["fanout"] = plan.fanout;
     j["command_timeout_s"] = plan.command_timeout_s;

@@ -95,13 +95,13 @@ echo "started: pid $(cat -- "$d/$n.pid"), log $d/$n.log"
 }
 
 util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& query) {
-    static constexpr const char* k_names[] = {"status", "logs", "stop"};
+    static constexpr Action k_actions[] = {Action::status, Action::logs, Action::stop};
     LaunchPlan plan;
-    plan.action = k_names[static_cast<int>(query.action)];
+    plan.action = k_actions[static_cast<int>(query.action)];
     plan.job_id = in.job_id;
     plan.fanout = in.inventory.fanout;
     Stage stage;
-    stage.name = plan.action;
+    stage.name = to_string(plan.action);
     for (const auto& name : query.hosts) {
         auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
                                [&](const config::HostSpec& h) { return h.name == name; });

@@ -15,9 +15,9 @@ namespace {
 using util::error_at;
 using util::fail;
 
-LaunchPlan empty_plan(const PlanInputs& in, std::string action) {
+LaunchPlan empty_plan(const PlanInputs& in, Action action) {
     LaunchPlan plan;
-    plan.action = std::move(action);
+    plan.action = action;
     plan.job_id = in.job_id;
     plan.hosts = in.inventory.hosts;
     plan.fanout = in.inventory.fanout;
@@ -150,7 +150,7 @@ RemoteCommand base_command(const config::TrainingConfig* config) {
 }
 
 util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& command) {
-    LaunchPlan plan = empty_plan(in, "exec");
+    LaunchPlan plan = empty_plan(in, Action::exec);
     RemoteCommand remote = base_command(in.config);
     remote.body.add_command(command);
     plan.stages.push_back(stage_on_all(plan, "exec", remote));
@@ -158,10 +158,11 @@ util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& comm
 }
 
 util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer) {
-    LaunchPlan plan = empty_plan(in, "push");
+    LaunchPlan plan = empty_plan(in, Action::push);
     Stage stage;
     stage.name = "push";
     stage.kind = StageKind::push;
+    stage.role = StageRole::files;
     for (std::size_t i = 0; i < plan.hosts.size(); ++i)
         stage.tasks.push_back({i, {}, {transfer}});
     plan.stages.push_back(std::move(stage));
@@ -175,7 +176,7 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in) {
     if (steps.empty())
         return fail(error_at({(*config)->path, 1, 1}, "the config has no setup: steps",
                              "add a list of {name, run} steps under setup:"));
-    LaunchPlan plan = empty_plan(in, "setup");
+    LaunchPlan plan = empty_plan(in, Action::setup);
     for (const auto& step : steps) {
         RemoteCommand command = base_command(*config);
         command.creates = step.creates;
@@ -193,7 +194,7 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
     if ((*config)->download.empty())
         return fail(error_at({(*config)->path, 1, 1}, "the config has no download: entries",
                              "add e.g. '- repo: meta-llama/Meta-Llama-3.1-8B' under download:"));
-    LaunchPlan plan = empty_plan(in, "download");
+    LaunchPlan plan = empty_plan(in, Action::download);
     for (const auto& d : (*config)->download) {
         RemoteCommand command = base_command(*config);
         command.body.add("{}\n", util::ShellWords{download_argv(d)});
@@ -207,12 +208,14 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
             Stage fetch;
             fetch.name = "fetch " + d.repo;
             fetch.kind = StageKind::fetch;
+            fetch.role = StageRole::files;
             fetch.all_must_pass = true;
             fetch.tasks.push_back({0, {}, {{*d.to, std::nullopt, staging, 0755, true}}});
             plan.stages.push_back(std::move(fetch));
             Stage copy;
             copy.name = "distribute " + d.repo;
             copy.kind = StageKind::push;
+            copy.role = StageRole::files;
             for (std::size_t i = 1; i < plan.hosts.size(); ++i)
                 copy.tasks.push_back({i, {}, {{staging, std::nullopt, *d.to, 0755, true}}});
             plan.stages.push_back(std::move(copy));
@@ -222,7 +225,7 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
 }
 
 util::Result<LaunchPlan> plan_check(const PlanInputs& in) {
-    LaunchPlan plan = empty_plan(in, "check");
+    LaunchPlan plan = empty_plan(in, Action::check);
     const config::TrainingConfig* config = in.config;
     if (config && config->train && config->train->nnodes)
         plan.hosts.resize(std::min<std::size_t>(plan.hosts.size(), *config->train->nnodes));
@@ -237,7 +240,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
         return fail(error_at({(*config)->path, 1, 1}, "the config has no train: section",
                              "add train: with torchrun, nproc_per_node and module or script"));
     const config::TrainSettings& train = *(*config)->train;
-    LaunchPlan plan = empty_plan(in, "train");
+    LaunchPlan plan = empty_plan(in, Action::train);
     std::size_t nnodes = train.nnodes ? static_cast<std::size_t>(*train.nnodes) : plan.hosts.size();
     if (nnodes > plan.hosts.size())
         return fail(error_at(train.nnodes_at,
@@ -252,6 +255,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
         Stage ship;
         ship.name = "templates";
         ship.kind = StageKind::push;
+        ship.role = StageRole::files;
         ship.all_must_pass = true;
         std::vector<FileTransfer> files;
         for (const auto& t : train.templates)
@@ -272,6 +276,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     Stage launch;
     launch.name = "launch";
     launch.kind = StageKind::run;
+    launch.role = StageRole::launch;
     if (!in.detach) {
         launch.fail_fast = true; // one node's torchrun failing leaves the others hanging
         launch.failure_line = std::string(k_worker_failed);

@@ -136,6 +136,7 @@ std::vector<Stage> preflight_stages(const LaunchPlan& plan, const config::Traini
     std::vector<Stage> stages;
     Stage check;
     check.name = "check";
+    check.role = StageRole::check;
     check.kind = StageKind::run;
     check.all_must_pass = true;
     const config::TrainSettings* train = config && config->train ? &*config->train : nullptr;

@@ -23,6 +23,11 @@ std::string_view to_string(HostState state) {
     return "unknown";
 }
 
+std::string_view stage_label(const HostOutcome& outcome) {
+    return outcome.stage == FailureStage::in_step ? std::string_view(outcome.step)
+                                                  : util::to_string(outcome.stage);
+}
+
 std::string_view to_string(StepStatus status) {
     switch (status) {
     case StepStatus::ok:
@@ -51,8 +56,8 @@ std::string paint(std::string_view text, const char* code, bool color) {
 }
 
 std::string describe(const HostOutcome& h) {
-    std::string what = h.stage;
-    if (h.exit_code && h.stage == "exec") {
+    std::string what(stage_label(h));
+    if (h.exit_code && h.stage == FailureStage::exec) {
         what = h.signal.empty() ? fmt::format("exit {}", *h.exit_code)
                                 : fmt::format("exit {} (SIG{})", *h.exit_code, h.signal);
     }
@@ -142,7 +147,7 @@ std::string render_step_table(const RunSummary& summary, bool color) {
             (h.steps.empty() || h.steps.back().status != StepStatus::failed)) {
             // It failed outside a step (connect, auth, lost): say so where it stopped.
             auto dash = std::find(cells.begin(), cells.end(), "-");
-            if (dash != cells.end()) *dash = h.stage;
+            if (dash != cells.end()) *dash = stage_label(h);
         }
         auto same = std::find_if(rows.begin(), rows.end(),
                                  [&](const auto& row) { return row.first == cells; });
@@ -193,7 +198,7 @@ nlohmann::json summary_json(const RunSummary& summary) {
     for (const auto& h : summary.hosts) {
         nlohmann::json j{{"host", h.host},
                          {"state", to_string(h.state)},
-                         {"stage", h.stage},
+                         {"stage", stage_label(h)},
                          {"message", h.message},
                          {"exit_code", h.exit_code ? nlohmann::json(*h.exit_code) : nullptr},
                          {"signal", h.signal.empty() ? nlohmann::json() : nlohmann::json(h.signal)},

@@ -19,8 +19,9 @@ namespace clusterctl::ssh {
 namespace {
 
 using config::endpoint;
+using util::FailureStage;
 
-void set_socket_options(int fd, const config::HostSpec& policy) {
+void set_socket_options(int fd, const config::SshSettings& policy) {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // The kernel notices a peer that vanished; the loop's last-received time notices
@@ -39,13 +40,19 @@ void set_socket_options(int fd, const config::HostSpec& policy) {
 
 Connection::Connection(std::string name, std::string address, int port, std::string user,
                        std::vector<std::string> identity_files, bool identities_only,
-                       const config::HostSpec& policy, SshShared& shared)
+                       const config::SshSettings& policy, SshShared& shared)
     : m_name(std::move(name)), m_address(std::move(address)), m_user(std::move(user)), m_port(port),
       m_identity_files(std::move(identity_files)), m_identities_only(identities_only),
       m_policy(policy), m_shared(shared) {}
 
 Connection::~Connection() {
     close();
+}
+
+void Connection::SessionFreer::operator()(LIBSSH2_SESSION* session) const {
+    // Non-blocking, it may want a few more turns for its goodbye; the socket is shut down.
+    for (int i = 0; i < 100 && libssh2_session_free(session) == LIBSSH2_ERROR_EAGAIN; ++i) {
+    }
 }
 
 void Connection::AgentCloser::operator()(LIBSSH2_AGENT* agent) const {
@@ -57,38 +64,38 @@ ssize_t Connection::on_recv(libssh2_socket_t fd, void* buffer, size_t length, in
     ssize_t n = ::recv(fd, buffer, length, flags);
     if (n < 0) return -errno;
     auto* self = static_cast<Connection*>(*abstract);
-    if (n > 0 && self && fd == self->m_fd) self->m_last_received = Clock::now();
+    if (n > 0 && self && fd == self->m_fd.get()) self->m_last_received = Clock::now();
     return n;
 }
 
-void Connection::fail(std::string stage, std::string message, bool retryable) {
+void Connection::fail(FailureStage stage, std::string message, bool retryable) {
     if (m_phase == Phase::failed) return;
-    m_failure = {std::move(stage), std::move(message), retryable};
+    m_failure = {stage, std::move(message), retryable};
     m_phase = Phase::failed;
 }
 
 std::string Connection::last_error(int code) const {
     char* message = nullptr;
-    if (m_session) libssh2_session_last_error(m_session, &message, nullptr, 0);
+    if (m_session) libssh2_session_last_error(m_session.get(), &message, nullptr, 0);
     return fmt::format("{} ({})", message && *message ? message : "libssh2 error", code);
 }
 
-const char* Connection::stage() const {
+util::FailureStage Connection::stage() const {
     switch (m_phase) {
     case Phase::handshaking:
-        return "handshake";
+        return FailureStage::handshake;
     case Phase::authenticating:
     case Phase::ready:
-        return "auth";
+        return FailureStage::auth;
     default:
-        return "connect";
+        return FailureStage::connect;
     }
 }
 
 short Connection::wanted_events() const {
     if (m_phase == Phase::connecting) return POLLOUT;
     if (!m_session) return POLLIN;
-    int dirs = libssh2_session_block_directions(m_session);
+    int dirs = libssh2_session_block_directions(m_session.get());
     short events = 0;
     if (dirs & LIBSSH2_SESSION_BLOCK_INBOUND) events |= POLLIN;
     if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) events |= POLLOUT;
@@ -102,17 +109,18 @@ void Connection::start() {
     addrinfo* found = nullptr;
     std::string port = std::to_string(m_port);
     if (int rc = ::getaddrinfo(m_address.c_str(), port.c_str(), &hints, &found); rc != 0) {
-        fail("resolve", fmt::format("cannot resolve '{}': {}", m_address, ::gai_strerror(rc)));
+        fail(FailureStage::resolve,
+             fmt::format("cannot resolve '{}': {}", m_address, ::gai_strerror(rc)));
         return;
     }
-    m_fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (m_fd < 0) {
+    m_fd.reset(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!m_fd) {
         ::freeaddrinfo(found);
-        fail("connect", fmt::format("socket: {}", std::strerror(errno)), true);
+        fail(FailureStage::connect, fmt::format("socket: {}", std::strerror(errno)), true);
         return;
     }
-    set_socket_options(m_fd, m_policy);
-    int rc = ::connect(m_fd, found->ai_addr, found->ai_addrlen);
+    set_socket_options(m_fd.get(), m_policy);
+    int rc = ::connect(m_fd.get(), found->ai_addr, found->ai_addrlen);
     int err = errno;
     ::freeaddrinfo(found);
     if (rc == 0) {
@@ -120,29 +128,29 @@ void Connection::start() {
     } else if (err == EINPROGRESS) {
         m_phase = Phase::connecting;
     } else {
-        fail("connect",
+        fail(FailureStage::connect,
              fmt::format("connect to {}: {}", endpoint(m_address, m_port), std::strerror(err)),
              true);
     }
 }
 
 void Connection::start_on_socket(int fd) {
-    m_fd = fd;
+    m_fd.reset(fd);
     begin_session();
 }
 
 void Connection::begin_session() {
-    m_session = libssh2_session_init_ex(nullptr, nullptr, nullptr, this);
+    m_session.reset(libssh2_session_init_ex(nullptr, nullptr, nullptr, this));
     if (!m_session) {
-        fail("handshake", "libssh2_session_init failed");
+        fail(FailureStage::handshake, "libssh2_session_init failed");
         return;
     }
-    libssh2_session_callback_set(m_session, LIBSSH2_CALLBACK_RECV,
+    libssh2_session_callback_set(m_session.get(), LIBSSH2_CALLBACK_RECV,
                                  reinterpret_cast<void*>(&Connection::on_recv));
-    libssh2_session_set_blocking(m_session, 0);
+    libssh2_session_set_blocking(m_session.get(), 0);
     std::string methods =
         m_shared.known_hosts.algorithm_preference(m_address, m_port, m_policy.known_hosts_files);
-    libssh2_session_method_pref(m_session, LIBSSH2_METHOD_HOSTKEY, methods.c_str());
+    libssh2_session_method_pref(m_session.get(), LIBSSH2_METHOD_HOSTKEY, methods.c_str());
     m_last_received = Clock::now();
     m_phase = Phase::handshaking;
 }
@@ -166,10 +174,10 @@ void Connection::advance() {
 void Connection::connect_step() {
     int err = 0;
     socklen_t len = sizeof err;
-    ::getsockopt(m_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    ::getsockopt(m_fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == EINPROGRESS || err == EALREADY) return;
     if (err != 0) {
-        fail("connect",
+        fail(FailureStage::connect,
              fmt::format("connect to {}: {}", endpoint(m_address, m_port), std::strerror(err)),
              true);
         return;
@@ -179,10 +187,10 @@ void Connection::connect_step() {
 }
 
 void Connection::handshake_step() {
-    int rc = libssh2_session_handshake(m_session, m_fd);
+    int rc = libssh2_session_handshake(m_session.get(), m_fd.get());
     if (rc == LIBSSH2_ERROR_EAGAIN) return;
     if (rc == LIBSSH2_ERROR_KEX_FAILURE) {
-        fail("handshake",
+        fail(FailureStage::handshake,
              fmt::format("key exchange with {} failed: {}; libssh2 1.10 needs the server to "
                          "offer an ed25519 or ECDSA host key and curve25519/ECDH key exchange",
                          endpoint(m_address, m_port), last_error(rc)));
@@ -190,7 +198,7 @@ void Connection::handshake_step() {
     }
     if (rc != 0) {
         // A reset here is usually sshd's MaxStartups dropping the connection: retry it.
-        fail("handshake",
+        fail(FailureStage::handshake,
              fmt::format("SSH handshake with {} failed: {}", endpoint(m_address, m_port),
                          last_error(rc)),
              true);
@@ -204,15 +212,15 @@ void Connection::handshake_step() {
 bool Connection::verify_host_key() {
     size_t length = 0;
     int type = 0;
-    const char* blob = libssh2_session_hostkey(m_session, &length, &type);
+    const char* blob = libssh2_session_hostkey(m_session.get(), &length, &type);
     if (!blob) {
-        fail("hostkey", "the server sent no host key");
+        fail(FailureStage::hostkey, "the server sent no host key");
         return false;
     }
     HostKey key;
     key.blob.assign(blob, length);
     key.type = type;
-    if (const char* digest = libssh2_hostkey_hash(m_session, LIBSSH2_HOSTKEY_HASH_SHA256))
+    if (const char* digest = libssh2_hostkey_hash(m_session.get(), LIBSSH2_HOSTKEY_HASH_SHA256))
         key.sha256_fingerprint = sha256_fingerprint(std::string_view(digest, 32));
     std::string shown = known_hosts_name(m_address, m_port);
     std::string described =
@@ -231,11 +239,12 @@ bool Connection::verify_host_key() {
     case HostKeyVerdict::match:
         return true;
     case HostKeyVerdict::revoked:
-        fail("hostkey", fmt::format("{}: the host key ({}) is marked @revoked in known_hosts",
-                                    shown, described));
+        fail(FailureStage::hostkey,
+             fmt::format("{}: the host key ({}) is marked @revoked in known_hosts", shown,
+                         described));
         return false;
     case HostKeyVerdict::mismatch:
-        fail("hostkey",
+        fail(FailureStage::hostkey,
              fmt::format("{}: HOST KEY CHANGED: the server sent {}, which is not the key "
                          "known_hosts holds; if the host was reinstalled, remove the old key "
                          "with: ssh-keygen -R '{}' -f {}",
@@ -247,10 +256,11 @@ bool Connection::verify_host_key() {
     if (m_policy.known_hosts == config::KnownHostsPolicy::accept_new && !files.empty()) {
         std::string error = m_shared.known_hosts.append(files[0], m_address, m_port, key);
         if (error.empty()) return true;
-        fail("hostkey", fmt::format("{}: cannot record the new host key: {}", shown, error));
+        fail(FailureStage::hostkey,
+             fmt::format("{}: cannot record the new host key: {}", shown, error));
         return false;
     }
-    fail("hostkey",
+    fail(FailureStage::hostkey,
          fmt::format("{}: host unknown ({}): add it to known_hosts (ssh-keyscan -p {} {} >> "
                      "{}) or set 'known_hosts: accept-new' in the cluster: section",
                      shown, described, m_port, m_address,
@@ -260,22 +270,24 @@ bool Connection::verify_host_key() {
 
 void Connection::auth_step() {
     if (m_auth_step == AuthStep::list) {
-        const char* methods =
-            libssh2_userauth_list(m_session, m_user.c_str(), static_cast<unsigned>(m_user.size()));
+        const char* methods = libssh2_userauth_list(m_session.get(), m_user.c_str(),
+                                                    static_cast<unsigned>(m_user.size()));
         if (!methods) {
-            if (libssh2_userauth_authenticated(m_session)) {
+            if (libssh2_userauth_authenticated(m_session.get())) {
                 m_phase = Phase::ready;
                 return;
             }
-            int rc = libssh2_session_last_errno(m_session);
+            int rc = libssh2_session_last_errno(m_session.get());
             if (rc == LIBSSH2_ERROR_EAGAIN) return;
-            fail("auth", fmt::format("{}@{}: {}", m_user, m_name, last_error(rc)), true);
+            fail(FailureStage::auth, fmt::format("{}@{}: {}", m_user, m_name, last_error(rc)),
+                 true);
             return;
         }
         if (!std::strstr(methods, "publickey")) {
-            fail("auth", fmt::format("{}@{} accepts only '{}'; clusterctl logs in with keys "
-                                     "(publickey)",
-                                     m_user, m_name, methods));
+            fail(FailureStage::auth,
+                 fmt::format("{}@{} accepts only '{}'; clusterctl logs in with keys "
+                             "(publickey)",
+                             m_user, m_name, methods));
             return;
         }
         m_auth_step = (!m_shared.agent_socket.empty() && !m_identities_only) ? AuthStep::agent
@@ -293,7 +305,7 @@ void Connection::auth_step() {
 // True while the agent is still being tried (or succeeded); false to go on to files.
 bool Connection::try_agent() {
     if (!m_agent) {
-        m_agent.reset(libssh2_agent_init(m_session));
+        m_agent.reset(libssh2_agent_init(m_session.get()));
         if (!m_agent) return false;
         libssh2_agent_set_identity_path(m_agent.get(), m_shared.agent_socket.c_str());
         if (libssh2_agent_connect(m_agent.get()) != 0 ||
@@ -358,12 +370,12 @@ bool Connection::try_files() {
         if (id->ed25519) {
             m_sign_key = const_cast<Ed25519Key*>(id->ed25519.get()); // libssh2 wants void*
             const std::string& blob = id->ed25519->public_blob();
-            rc = libssh2_userauth_publickey(m_session, m_user.c_str(),
+            rc = libssh2_userauth_publickey(m_session.get(), m_user.c_str(),
                                             reinterpret_cast<const unsigned char*>(blob.data()),
                                             blob.size(), &Connection::sign_ed25519, &m_sign_key);
         } else {
             rc = libssh2_userauth_publickey_frommemory(
-                m_session, m_user.c_str(), m_user.size(),
+                m_session.get(), m_user.c_str(), m_user.size(),
                 id->public_key.empty() ? nullptr : id->public_key.data(), id->public_key.size(),
                 id->private_key.data(), id->private_key.size(), nullptr);
         }
@@ -398,19 +410,14 @@ void Connection::auth_failed() {
     if (why.empty())
         why = "no key to offer: no ssh-agent and none of the identity files exists (" +
               fmt::format("{}", fmt::join(m_identity_files, ", ")) + ")";
-    fail("auth", fmt::format("{}@{}: no key was accepted: {}", m_user, m_name, why));
+    fail(FailureStage::auth, fmt::format("{}@{}: no key was accepted: {}", m_user, m_name, why));
 }
 
 void Connection::close() {
     m_agent.reset();
-    if (m_fd >= 0) ::shutdown(m_fd, SHUT_RDWR);
-    if (m_session) {
-        for (int i = 0; i < 100 && libssh2_session_free(m_session) == LIBSSH2_ERROR_EAGAIN; ++i) {
-        }
-        m_session = nullptr;
-    }
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = -1;
+    if (m_fd) ::shutdown(m_fd.get(), SHUT_RDWR);
+    m_session.reset();
+    m_fd.reset();
 }
 
 } // namespace clusterctl::ssh

@@ -18,7 +18,7 @@ bool sending_half_done(LIBSSH2_SESSION* session) {
 
 } // namespace
 
-JumpTunnel::JumpTunnel(const config::JumpHost& jump, const config::HostSpec& policy,
+JumpTunnel::JumpTunnel(const config::JumpHost& jump, const config::SshSettings& policy,
                        SshShared& shared)
     : m_name(jump.name),
       m_connection(jump.name, jump.address, jump.port, jump.user,
@@ -28,10 +28,7 @@ JumpTunnel::JumpTunnel(const config::JumpHost& jump, const config::HostSpec& pol
 }
 
 JumpTunnel::~JumpTunnel() {
-    for (auto& s : m_streams) {
-        if (s->pump_fd >= 0) ::close(s->pump_fd);
-        if (s->host_fd >= 0) ::close(s->host_fd);
-    }
+    m_streams.clear();    // their sockets first
     m_connection.close(); // frees the channels with the session
 }
 
@@ -50,25 +47,18 @@ JumpTunnel::Ticket JumpTunnel::open(const std::string& address, int port) {
 }
 
 int JumpTunnel::take_socket(Ticket t) {
-    int fd = m_streams[t]->host_fd;
-    m_streams[t]->host_fd = -1;
-    return fd;
+    return m_streams[t]->host_fd.release();
 }
 
 void JumpTunnel::release(Ticket t) {
     Stream& s = *m_streams[t];
     s.released = true;
-    if (s.host_fd >= 0) ::close(s.host_fd);
-    s.host_fd = -1;
+    s.host_fd.reset();
 }
 
 void JumpTunnel::close_stream(Stream& s, State state, std::string error) {
-    if (s.pump_fd >= 0) ::close(s.pump_fd);
-    s.pump_fd = -1;
-    if (s.host_fd >= 0 && state == State::failed) {
-        ::close(s.host_fd);
-        s.host_fd = -1;
-    }
+    s.pump_fd.reset();
+    if (state == State::failed) s.host_fd.reset();
     s.state = state;
     if (!error.empty()) s.error = std::move(error);
     if (m_owner == &s) m_owner = nullptr;
@@ -84,11 +74,11 @@ void JumpTunnel::fail_all(const std::string& error) {
 void JumpTunnel::poll_set(std::vector<std::pair<int, short>>& out) const {
     if (m_connection.fd() >= 0) out.emplace_back(m_connection.fd(), m_connection.wanted_events());
     for (const auto& s : m_streams) {
-        if (s->state != State::open || s->pump_fd < 0) continue;
+        if (s->state != State::open || !s->pump_fd) continue;
         short events = 0;
         if (s->to_channel.empty() && !s->socket_eof) events |= POLLIN;
         if (!s->to_socket.empty()) events |= POLLOUT;
-        if (events) out.emplace_back(s->pump_fd, events);
+        if (events) out.emplace_back(s->pump_fd.get(), events);
     }
 }
 
@@ -110,8 +100,8 @@ bool JumpTunnel::start_open(Stream& s) {
         close_stream(s, State::failed, fmt::format("socketpair: {}", std::strerror(errno)));
         return true;
     }
-    s.host_fd = pair[0];
-    s.pump_fd = pair[1];
+    s.host_fd.reset(pair[0]);
+    s.pump_fd.reset(pair[1]);
     s.state = State::open;
     return true;
 }
@@ -123,7 +113,7 @@ bool JumpTunnel::pump(Stream& s) {
         // host -> channel
         if (s.to_channel.empty() && !s.socket_eof) {
             char buffer[k_chunk];
-            ssize_t n = ::recv(s.pump_fd, buffer, sizeof buffer, 0);
+            ssize_t n = ::recv(s.pump_fd.get(), buffer, sizeof buffer, 0);
             if (n > 0) s.to_channel.assign(buffer, static_cast<std::size_t>(n));
             if (n == 0 || (n < 0 && errno != EAGAIN)) s.socket_eof = true;
         }
@@ -161,7 +151,7 @@ bool JumpTunnel::pump(Stream& s) {
             }
         }
         while (s.to_socket_sent < s.to_socket.size()) {
-            ssize_t n = ::send(s.pump_fd, s.to_socket.data() + s.to_socket_sent,
+            ssize_t n = ::send(s.pump_fd.get(), s.to_socket.data() + s.to_socket_sent,
                                s.to_socket.size() - s.to_socket_sent, MSG_NOSIGNAL);
             if (n < 0 && errno == EAGAIN) break;
             if (n < 0) {
@@ -178,8 +168,8 @@ bool JumpTunnel::pump(Stream& s) {
             s.to_socket_sent = 0;
         }
     }
-    if (s.channel_eof && s.to_socket.empty() && s.pump_fd >= 0)
-        ::shutdown(s.pump_fd, SHUT_WR); // the host's session sees the far end close
+    if (s.channel_eof && s.to_socket.empty() && s.pump_fd)
+        ::shutdown(s.pump_fd.get(), SHUT_WR); // the host's session sees the far end close
     if ((s.released || s.socket_eof) && s.channel_eof) close_stream(s, State::closed);
     return true;
 }
@@ -187,7 +177,8 @@ bool JumpTunnel::pump(Stream& s) {
 void JumpTunnel::advance() {
     m_connection.advance();
     if (m_connection.phase() == Connection::Phase::failed) {
-        fail_all(fmt::format("jump host {}: {} failed: {}", m_name, m_connection.failure().stage,
+        fail_all(fmt::format("jump host {}: {} failed: {}", m_name,
+                             util::to_string(m_connection.failure().stage),
                              m_connection.failure().message));
         return;
     }
@@ -212,7 +203,7 @@ void JumpTunnel::advance() {
     }
     for (auto& s : m_streams) {
         if (s->state != State::open) continue;
-        if (s->released && s->pump_fd >= 0) s->socket_eof = true;
+        if (s->released && s->pump_fd) s->socket_eof = true;
         if (!pump(*s)) {
             m_owner = s.get();
             return;

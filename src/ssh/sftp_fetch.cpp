@@ -27,7 +27,6 @@ SftpFetch::SftpFetch(LIBSSH2_SESSION* session, std::string remote, std::string l
 }
 
 SftpFetch::~SftpFetch() {
-    if (m_local_fd >= 0) ::close(m_local_fd);
     // Handles and the SFTP channel left open by a failure go with the session.
 }
 
@@ -141,10 +140,10 @@ void SftpFetch::advance() {
                 return fail(fmt::format("opening {}", path));
             }
             std::string local = joined(m_local, m_current);
-            m_local_fd = ::open(local.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                                m_current_mode | 0600);
-            if (m_local_fd < 0 && !local_error("writing " + local)) return;
-            ::fchmod(m_local_fd, static_cast<mode_t>(m_current_mode));
+            m_local_fd.reset(::open(local.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                                    m_current_mode | 0600));
+            if (!m_local_fd && !local_error("writing " + local)) return;
+            ::fchmod(m_local_fd.get(), static_cast<mode_t>(m_current_mode));
             m_step = Step::read;
             break;
         }
@@ -157,8 +156,8 @@ void SftpFetch::advance() {
                 break;
             }
             for (ssize_t off = 0; off < n;) {
-                ssize_t w =
-                    ::write(m_local_fd, m_buffer.data() + off, static_cast<std::size_t>(n - off));
+                ssize_t w = ::write(m_local_fd.get(), m_buffer.data() + off,
+                                    static_cast<std::size_t>(n - off));
                 if (w < 0 && errno == EINTR) continue;
                 if (w < 0 && !local_error("writing " + joined(m_local, m_current))) return;
                 off += w;
@@ -170,8 +169,7 @@ void SftpFetch::advance() {
             int rc = libssh2_sftp_close(m_handle);
             if (rc == LIBSSH2_ERROR_EAGAIN) return;
             m_handle = nullptr;
-            ::close(m_local_fd);
-            m_local_fd = -1;
+            m_local_fd.reset();
             m_step = Step::next_file;
             break;
         }

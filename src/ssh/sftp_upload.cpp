@@ -17,7 +17,6 @@ SftpUpload::SftpUpload(LIBSSH2_SESSION* session, std::vector<UploadItem> items, 
     : m_session(session), m_items(std::move(items)), m_tag(std::move(tag)) {}
 
 SftpUpload::~SftpUpload() {
-    if (m_local_fd >= 0) ::close(m_local_fd);
     // Handles and the SFTP channel left open by a failure go with the session.
 }
 
@@ -48,7 +47,7 @@ bool SftpUpload::fill_buffer() {
         return true;
     }
     m_buffer.resize(k_chunk);
-    ssize_t n = ::read(m_local_fd, m_buffer.data(), k_chunk);
+    ssize_t n = ::read(m_local_fd.get(), m_buffer.data(), k_chunk);
     if (n < 0) {
         m_error = fmt::format("reading '{}': {}", item.local_path, std::strerror(errno));
         m_step = Step::failed;
@@ -101,9 +100,9 @@ void SftpUpload::advance() {
             break;
         }
         case Step::open: {
-            if (!item->content && m_local_fd < 0) {
-                m_local_fd = ::open(item->local_path.c_str(), O_RDONLY | O_CLOEXEC);
-                if (m_local_fd < 0) {
+            if (!item->content && !m_local_fd) {
+                m_local_fd.reset(::open(item->local_path.c_str(), O_RDONLY | O_CLOEXEC));
+                if (!m_local_fd) {
                     m_error =
                         fmt::format("reading '{}': {}", item->local_path, std::strerror(errno));
                     m_step = Step::failed;
@@ -155,8 +154,7 @@ void SftpUpload::advance() {
             if (rc == LIBSSH2_ERROR_EAGAIN) return;
             m_handle = nullptr;
             if (rc != 0) return fail(fmt::format("closing {}", item->remote_path));
-            if (m_local_fd >= 0) ::close(m_local_fd);
-            m_local_fd = -1;
+            m_local_fd.reset();
             m_step = Step::unlink;
             break;
         }

@@ -1,5 +1,6 @@
 #pragma once
-// A host fully resolved: everything needed to reach it and to place it in a job.
+// A host fully resolved: what places it in a job (name, address, slots, rank), and apart
+// from that, how SSH reaches it.
 
 #include "clusterctl/config/training_config.hpp"
 
@@ -17,9 +18,9 @@ struct JumpHost {
     std::vector<std::string> identity_files;
 };
 
-struct HostSpec {
-    std::string name;    // as the user named it (hostfile, hosts:, -w)
-    std::string address; // HostName from ssh_config, or the name
+// How a host is reached over SSH: what ssh_config (and the YAML's cluster: keys) say for
+// it. Only the SSH transport reads it; planning and the other transports never do.
+struct SshSettings {
     int port = 22;
     std::string user;
     std::vector<std::string> identity_files;
@@ -27,12 +28,20 @@ struct HostSpec {
     std::optional<JumpHost> jump;
     KnownHostsPolicy known_hosts = KnownHostsPolicy::strict;
     std::vector<std::string> known_hosts_files;
-    int connect_timeout_s = 10;
     int server_alive_interval_s = 15;
     int server_alive_count_max = 3;
+};
+
+struct HostSpec {
+    std::string name;    // as the user named it (hostfile, hosts:, -w)
+    std::string address; // HostName from ssh_config, or the name
     int slots = 1;
     int rank = 0; // position in the host list: node rank 0 is the first host
+    // How long reaching it may take, and a task's start after that (ConnectTimeout), by any
+    // transport.
+    int connect_timeout_s = 10;
     util::SourceLocation where;
+    SshSettings ssh;
 };
 
 // "[v6]:port" for IPv6 literals, "host:port" otherwise.

@@ -7,7 +7,9 @@
 
 #include "clusterctl/exec/line_tail.hpp"
 #include "clusterctl/report/host_outcome.hpp"
+#include "clusterctl/util/failure.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -17,14 +19,14 @@ struct TaskEnd {
     enum class How {
         exited,          // the command ended with exit_status or exit_signal
         channel_failed,  // the channel broke before an exit status came (error says how)
-        transfer_failed, // SFTP failed (transfer_stage "push" or "fetch", error says how)
+        transfer_failed, // a copy failed (transfer_stage push or fetch, error says how)
         transferred,     // SFTP done
     };
     How how = How::exited;
     int exit_status = 0;
     std::string exit_signal; // "TERM": the command died of it, as sshd says
     std::string error;
-    std::string transfer_stage;
+    util::FailureStage transfer_stage = util::FailureStage::push; // or fetch
     bool started = true; // the wrapper's first line came: the command ran at all
     bool timed_out = false, cancelled = false;
     std::optional<int> reported_exit; // the stage's failure line said so (torchrun)
@@ -32,19 +34,23 @@ struct TaskEnd {
 
 struct TaskVerdict {
     report::HostState state = report::HostState::done;
-    std::string stage;   // where it failed: exec, session, channel, push, fetch, timeout, ...
-    std::string message; // why, for a human
+    util::FailureStage stage = util::FailureStage::none; // where it failed
+    std::string message;                                 // why, for a human
     std::optional<int> exit_code;
     std::optional<std::string> signal; // when set, what the host's outcome says died of
 };
 
-// `step_name` names a cancelled host's stage; `tail` is what the command printed last.
-TaskVerdict judge(const TaskEnd& end, const std::string& step_name, int command_timeout_s,
-                  const LineTail& tail);
+// `tail` is what the command printed last. A cancelled task's stage is in_step: the step it
+// was stopped in.
+TaskVerdict judge(const TaskEnd& end, int command_timeout_s, const LineTail& tail);
 
 // A command that failed on its own (not a connection, not a timeout, not a cancel) and has
 // attempts left: the stage's retries are for commands that may fail for a while (a download).
 bool retry_command(const TaskVerdict& verdict, bool cancelling, int attempts, int retries);
+
+// How long before attempt `attempt` + 1, of a connection or a command: 1, 2, 4 ... 30 s (a
+// host rebooting, an sshd at MaxStartups or a flaky download recovers).
+std::chrono::seconds retry_delay(int attempt);
 
 // A task whose start (the wrapper's first line, SFTP's version) did not come within the
 // login's limit: the server closed the session it opened after login.

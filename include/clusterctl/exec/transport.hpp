@@ -12,6 +12,7 @@
 
 #include "clusterctl/config/host_spec.hpp"
 #include "clusterctl/exec/task_result.hpp"
+#include "clusterctl/exec/task_spec.hpp"
 #include "clusterctl/plan/launch_plan.hpp"
 #include "clusterctl/util/failure.hpp"
 
@@ -22,25 +23,12 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace clusterctl::exec {
 
 using Clock = std::chrono::steady_clock;
 inline constexpr Clock::time_point k_never = Clock::time_point::max();
-
-// A script for the remote wrapper: its stdin, the script and the grace period framed.
-struct RunTask {
-    std::string wrapper_input;
-};
-struct PushTask {
-    std::vector<plan::FileTransfer> files;
-};
-struct FetchTask {
-    plan::FileTransfer folder;
-};
-using TaskSpec = std::variant<RunTask, PushTask, FetchTask>;
 
 // Why a link failed: where (connect, handshake, hostkey, auth, lost, ...), what, and
 // whether connecting again may help.
@@ -58,8 +46,8 @@ public:
     virtual Phase phase() const = 0;
     virtual const LinkFailure& failure() const = 0;
     // Where connecting has got to (connect, handshake, hostkey, auth): a timeout's stage.
-    virtual std::string stage() const = 0;
-    virtual void fail(std::string stage, std::string message, bool retryable) = 0;
+    virtual util::FailureStage stage() const = 0;
+    virtual void fail(util::FailureStage stage, std::string message, bool retryable) = 0;
 
     // Waiting for something the transport shares (a jump host's stream): advance_shared()
     // may let it go on.

@@ -22,6 +22,23 @@ inline const char* to_string(StageKind kind) {
     return kind == StageKind::run ? "run" : kind == StageKind::push ? "push" : "fetch";
 }
 
+// What a stage is for, where code after the run must find it (not by its name).
+enum class StageRole {
+    command, // a command of the user's or clusterctl's: exec, a setup step, a download, a query
+    check,   // the pre-flight checks
+    files,   // files copied: push, templates, a download fetched and distributed
+    launch,  // the training job itself
+};
+
+// The subcommand a plan carries out, as the summary names it.
+enum class Action { exec, push, setup, download, check, train, status, logs, stop };
+
+inline const char* to_string(Action action) {
+    constexpr const char* k_names[] = {"exec",  "push",   "setup", "download", "check",
+                                       "train", "status", "logs",  "stop"};
+    return k_names[static_cast<int>(action)];
+}
+
 struct FileTransfer {
     std::string source;                 // a local path; empty when `content` is given
     std::optional<std::string> content; // a rendered template
@@ -39,6 +56,7 @@ struct Task {
 struct Stage {
     std::string name;
     StageKind kind = StageKind::run;
+    StageRole role = StageRole::command;
     std::vector<Task> tasks;
     int retries = 0;            // attempts after a failed command, with backoff (download)
     bool fail_fast = false;     // the first host failing here stops every host (train)
@@ -50,7 +68,7 @@ struct Stage {
 };
 
 struct LaunchPlan {
-    std::string action; // exec, push, setup, download, check, train
+    Action action = Action::exec;
     std::string job_id;
     std::vector<config::HostSpec> hosts;
     std::vector<Stage> stages;

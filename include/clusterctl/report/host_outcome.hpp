@@ -2,6 +2,8 @@
 // What happened on one host, and on the whole run: the record the summary line, the
 // JSON summary and the exit code are all made from.
 
+#include "clusterctl/util/failure.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +23,8 @@ enum class HostState {
 
 std::string_view to_string(HostState state);
 
+using util::FailureStage;
+
 enum class StepStatus { ok, skipped, failed, cancelled };
 std::string_view to_string(StepStatus status);
 
@@ -36,8 +40,9 @@ struct StepResult {
 struct HostOutcome {
     std::string host;
     HostState state = HostState::pending;
-    std::string stage;   // where it failed or was cancelled: connect, auth, exec, timeout, ...
-    std::string message; // why, for a human
+    FailureStage stage = FailureStage::none; // where it failed or was cancelled
+    std::string step;                        // the plan step it was in then ("" between steps)
+    std::string message;                     // why, for a human
     std::optional<int> exit_code;
     std::string signal; // "TERM" when the command died of a signal (exit code 128+N)
     double duration_s = 0;
@@ -46,6 +51,10 @@ struct HostOutcome {
     std::vector<StepResult> steps;
     std::vector<std::string> last_lines; // the last lines it printed, secrets masked
 };
+
+// The stage a host ended in, as summary.json and the summary line name it: connect, auth,
+// exec, timeout, ..., or the plan step's name when it was stopped in one.
+std::string_view stage_label(const HostOutcome& outcome);
 
 struct RunSummary {
     std::string action;

@@ -10,6 +10,7 @@
 #include "clusterctl/ssh/identity.hpp"
 #include "clusterctl/ssh/known_hosts.hpp"
 #include "clusterctl/util/failure.hpp"
+#include "clusterctl/util/unique_fd.hpp"
 
 #include <chrono>
 #include <libssh2.h>
@@ -41,7 +42,7 @@ public:
     // `target` names what is reached (the host, or its jump host).
     Connection(std::string name, std::string address, int port, std::string user,
                std::vector<std::string> identity_files, bool identities_only,
-               const config::HostSpec& policy, SshShared& shared);
+               const config::SshSettings& policy, SshShared& shared);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -51,14 +52,14 @@ public:
     void advance();
 
     Phase phase() const { return m_phase; }
-    // The failure stage of where it is now: "connect", "handshake" or "auth".
-    const char* stage() const;
+    // The failure stage of where it is now: connect, handshake or auth.
+    util::FailureStage stage() const;
     bool ready() const { return m_phase == Phase::ready; }
-    int fd() const { return m_fd; }
+    int fd() const { return m_fd.get(); }
     short wanted_events() const; // POLLIN/POLLOUT for the next advance()
-    LIBSSH2_SESSION* session() const { return m_session; }
+    LIBSSH2_SESSION* session() const { return m_session.get(); }
     const Failure& failure() const { return m_failure; }
-    void fail(std::string stage, std::string message, bool retryable = false);
+    void fail(util::FailureStage stage, std::string message, bool retryable = false);
     Clock::time_point last_received() const { return m_last_received; }
     const std::string& name() const { return m_name; }
 
@@ -87,12 +88,17 @@ private:
     int m_port;
     std::vector<std::string> m_identity_files;
     bool m_identities_only;
-    const config::HostSpec& m_policy;
+    const config::SshSettings& m_policy;
     SshShared& m_shared;
 
     Phase m_phase = Phase::idle;
-    int m_fd = -1;
-    LIBSSH2_SESSION* m_session = nullptr;
+    // Freed in reverse: the agent, then the session (shut down first, so a hung host cannot
+    // block this), then the socket.
+    struct SessionFreer {
+        void operator()(LIBSSH2_SESSION* session) const;
+    };
+    util::UniqueFd m_fd;
+    std::unique_ptr<LIBSSH2_SESSION, SessionFreer> m_session;
     Failure m_failure;
     Clock::time_point m_last_received = Clock::now();
 

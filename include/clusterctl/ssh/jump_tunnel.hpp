@@ -9,6 +9,7 @@
 // half sent, only that channel may call in until its call completes (the "owner").
 
 #include "clusterctl/ssh/connection.hpp"
+#include "clusterctl/util/unique_fd.hpp"
 
 #include <deque>
 #include <memory>
@@ -19,7 +20,7 @@ namespace clusterctl::ssh {
 
 class JumpTunnel {
 public:
-    JumpTunnel(const config::JumpHost& jump, const config::HostSpec& policy, SshShared& shared);
+    JumpTunnel(const config::JumpHost& jump, const config::SshSettings& policy, SshShared& shared);
     ~JumpTunnel();
     JumpTunnel(const JumpTunnel&) = delete;
     JumpTunnel& operator=(const JumpTunnel&) = delete;
@@ -50,8 +51,8 @@ private:
         State state = State::pending;
         std::string error;
         LIBSSH2_CHANNEL* channel = nullptr;
-        int pump_fd = -1; // our end of the socketpair
-        int host_fd = -1; // the host's end, until taken
+        util::UniqueFd pump_fd; // our end of the socketpair
+        util::UniqueFd host_fd; // the host's end, until taken
         std::string to_channel, to_socket;
         std::size_t to_channel_sent = 0, to_socket_sent = 0;
         bool socket_eof = false, channel_eof = false, eof_sent = false, released = false;

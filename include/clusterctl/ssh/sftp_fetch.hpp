@@ -5,6 +5,8 @@
 // to LOCAL/relative path with its mode. libssh2 1.10: a read that returned EAGAIN is
 // repeated with the same arguments.
 
+#include "clusterctl/util/unique_fd.hpp"
+
 #include <cstdint>
 #include <deque>
 #include <libssh2.h>
@@ -57,7 +59,7 @@ private:
     std::deque<std::pair<std::string, int>> m_files; // relative path, mode
     std::string m_current;                           // the directory or file at hand
     int m_current_mode = 0644;
-    int m_local_fd = -1;
+    util::UniqueFd m_local_fd;
     std::string m_buffer;
     std::uint64_t m_bytes = 0;
     std::string m_error;

@@ -4,6 +4,8 @@
 // half a file. Directories are created as needed. libssh2 1.10: after EAGAIN a write is
 // repeated with the same buffer, and writes are at least 32 KiB where the data allows.
 
+#include "clusterctl/util/unique_fd.hpp"
+
 #include <cstdint>
 #include <libssh2.h>
 #include <libssh2_sftp.h>
@@ -69,7 +71,7 @@ private:
     Step m_step = Step::init;
     std::string m_tag;
     int m_rename_tries = 0;
-    int m_local_fd = -1;
+    util::UniqueFd m_local_fd;
     std::string m_buffer;
     std::size_t m_buffer_used = 0, m_buffer_sent = 0, m_content_offset = 0;
     bool m_local_eof = false;

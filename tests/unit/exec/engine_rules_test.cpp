@@ -25,13 +25,13 @@ struct Outcomes : RunObserver {
 // A plan of `stages` stages over hosts h1..hN, each a script on every host.
 plan::LaunchPlan plan_of(int hosts, int stages = 1) {
     plan::LaunchPlan plan;
-    plan.action = "exec";
+    plan.action = plan::Action::exec;
     plan.job_id = "j";
     for (int i = 1; i <= hosts; ++i) {
         config::HostSpec h;
         h.name = "h" + std::to_string(i);
         h.address = h.name;
-        h.server_alive_interval_s = 0;
+        h.ssh.server_alive_interval_s = 0;
         plan.hosts.push_back(h);
     }
     for (int s = 1; s <= stages; ++s) {
@@ -76,7 +76,7 @@ TEST(EngineRules, ConnectionsAreRetriedWithBackoffOnlyWhenRetryable) {
     HostScript flaky;
     flaky.failed_connects = 2;
     HostScript refused = flaky;
-    refused.connect_stage = "auth";
+    refused.connect_stage = util::FailureStage::auth;
     refused.retryable = false;
     FakeTransport transport({{"h1", flaky}, {"h2", refused}});
     ExecutorOptions options;
@@ -90,7 +90,7 @@ TEST(EngineRules, ConnectionsAreRetriedWithBackoffOnlyWhenRetryable) {
                 10); // 5 ms to fail, then 1 s
     EXPECT_NEAR(transport.ms_since_start(times[2]) - transport.ms_since_start(times[1]), 2005, 10);
     EXPECT_EQ(r.host("h2").state, HostState::failed);
-    EXPECT_EQ(r.host("h2").stage, "auth");
+    EXPECT_EQ(r.host("h2").stage, util::FailureStage::auth);
     EXPECT_EQ(transport.attempts["h2"], 1) << "an auth failure is not retried";
 }
 
@@ -166,7 +166,7 @@ TEST(EngineRules, TheCommandTimeoutStopsItsGroup) {
     ExecutorOptions options;
     options.command_timeout_s = 2;
     auto r = run(plan_of(1), transport, options);
-    EXPECT_EQ(r.host("h1").stage, "timeout");
+    EXPECT_EQ(r.host("h1").stage, util::FailureStage::timeout);
     EXPECT_EQ(r.host("h1").state, HostState::failed);
     EXPECT_NEAR(r.summary.duration_s, 2.01, 0.05);
 }
@@ -180,7 +180,7 @@ TEST(EngineRules, AHostThatIgnoresTheStopIsDroppedAfterTheGrace) {
     options.command_timeout_s = 1;
     options.grace_s = 10;
     auto r = run(plan_of(1), transport, options);
-    EXPECT_EQ(r.host("h1").stage, "timeout");
+    EXPECT_EQ(r.host("h1").stage, util::FailureStage::timeout);
     EXPECT_NE(r.host("h1").message.find("did not stop within 15 s"), std::string::npos)
         << r.host("h1").message;
     EXPECT_NEAR(r.summary.duration_s, 16, 0.1);

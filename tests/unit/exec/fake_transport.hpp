@@ -19,7 +19,7 @@ namespace clusterctl::exec::fake {
 struct HostScript {
     int connect_ms = 5;
     int failed_connects = 0; // the first attempts that fail
-    std::string connect_stage = "connect";
+    util::FailureStage connect_stage = util::FailureStage::connect;
     bool retryable = true;
     int run_ms = 20;
     int exit_code = 0;
@@ -38,10 +38,10 @@ public:
 
     Phase phase() const override { return m_phase; }
     const LinkFailure& failure() const override { return m_failure; }
-    std::string stage() const override { return "connect"; }
-    void fail(std::string stage, std::string message, bool retryable) override {
+    util::FailureStage stage() const override { return util::FailureStage::connect; }
+    void fail(util::FailureStage stage, std::string message, bool retryable) override {
         m_phase = Phase::failed;
-        m_failure = {std::move(stage), std::move(message), retryable};
+        m_failure = {stage, std::move(message), retryable};
     }
     bool behind_shared() const override { return false; }
     void poll_set(std::vector<std::pair<int, short>>&) const override {}

@@ -10,11 +10,13 @@ using report::HostState;
 
 namespace {
 
+using util::FailureStage;
+
 exec::TaskVerdict judged(const TaskEnd& end, const std::vector<std::string>& printed = {}) {
     exec::LineTail tail;
     for (const auto& line : printed)
         tail.push(line);
-    return exec::judge(end, "download org/model", 30, tail);
+    return exec::judge(end, 30, tail);
 }
 
 } // namespace
@@ -29,7 +31,7 @@ TEST(TaskResult, ExitCodesAndSignals) {
     three.exit_status = 3;
     auto v = judged(three);
     EXPECT_EQ(v.state, HostState::failed);
-    EXPECT_EQ(v.stage, "exec");
+    EXPECT_EQ(v.stage, FailureStage::exec);
     EXPECT_EQ(v.exit_code, 3);
 
     TaskEnd killed;
@@ -48,7 +50,7 @@ TEST(TaskResult, ASessionThatEndedBeforeTheCommandStartedSaysSo) {
     end.exit_status = 255;
     end.started = false;
     auto v = judged(end);
-    EXPECT_EQ(v.stage, "session");
+    EXPECT_EQ(v.stage, FailureStage::session);
     EXPECT_NE(v.message.find("closed the session after login, before the command started "
                              "(exit 255, nothing printed)"),
               std::string::npos)
@@ -56,7 +58,7 @@ TEST(TaskResult, ASessionThatEndedBeforeTheCommandStartedSaysSo) {
     v = judged(end, {"bash: not found"});
     EXPECT_EQ(v.message, "the command did not start (exit 255): bash: not found");
     end.cancelled = true; // stopped before its first line: a cancel, not a server's close
-    EXPECT_NE(judged(end).stage, "session");
+    EXPECT_NE(judged(end).stage, FailureStage::session);
 }
 
 TEST(TaskResult, TimeoutReportedFailureAndCancelOverrideTheExit) {
@@ -64,7 +66,7 @@ TEST(TaskResult, TimeoutReportedFailureAndCancelOverrideTheExit) {
     end.exit_status = 143;
     end.timed_out = true;
     auto v = judged(end);
-    EXPECT_EQ(v.stage, "timeout");
+    EXPECT_EQ(v.stage, FailureStage::timeout);
     EXPECT_EQ(v.message, "still running after --timeout 30 s; its process group was killed");
 
     TaskEnd reported;
@@ -81,16 +83,16 @@ TEST(TaskResult, TimeoutReportedFailureAndCancelOverrideTheExit) {
     cancelled.cancelled = true;
     v = judged(cancelled);
     EXPECT_EQ(v.state, HostState::cancelled);
-    EXPECT_EQ(v.stage, "download org/model");
+    EXPECT_EQ(v.stage, FailureStage::in_step);
 }
 
 TEST(TaskResult, TransfersAndBrokenChannels) {
     TaskEnd push;
     push.how = TaskEnd::How::transfer_failed;
-    push.transfer_stage = "push";
+    push.transfer_stage = FailureStage::push;
     push.error = "creating /x: permission denied";
     auto v = judged(push);
-    EXPECT_EQ(v.stage, "push");
+    EXPECT_EQ(v.stage, FailureStage::push);
     EXPECT_EQ(v.message, push.error);
     EXPECT_FALSE(v.exit_code);
     EXPECT_FALSE(v.signal);
@@ -102,7 +104,7 @@ TEST(TaskResult, TransfersAndBrokenChannels) {
     TaskEnd broken;
     broken.how = TaskEnd::How::channel_failed;
     broken.error = "channel closed";
-    EXPECT_EQ(judged(broken).stage, "channel");
+    EXPECT_EQ(judged(broken).stage, FailureStage::channel);
 }
 
 TEST(TaskResult, OnlyACommandsOwnFailureIsRetried) {

@@ -144,12 +144,12 @@ TEST(Inventory, PrecedenceIsSshConfigThenYamlThenFlagsThenHostfileLine) {
     auto inv = config::resolve_inventory(&*c, flags, env);
     ASSERT_TRUE(inv.ok()) << inv.error().str();
     const auto& h = inv->hosts;
-    EXPECT_EQ(h[0].user, "from-yaml");
-    EXPECT_EQ(h[0].port, 2201);
+    EXPECT_EQ(h[0].ssh.user, "from-yaml");
+    EXPECT_EQ(h[0].ssh.port, 2201);
     EXPECT_EQ(h[0].address, "10.9.a");
     EXPECT_EQ(h[0].connect_timeout_s, 3);
-    EXPECT_EQ(h[2].user, "root");
-    EXPECT_EQ(h[2].port, 2299);
+    EXPECT_EQ(h[2].ssh.user, "root");
+    EXPECT_EQ(h[2].ssh.port, 2299);
     EXPECT_EQ(h[2].rank, 2);
 }
 
@@ -166,9 +166,9 @@ TEST(Inventory, ExcludeAndJumpThroughSshConfig) {
     ASSERT_TRUE(inv.ok()) << inv.error().str();
     ASSERT_EQ(inv->hosts.size(), 3u);
     EXPECT_EQ(inv->hosts[2].name, "node-4");
-    ASSERT_TRUE(inv->hosts[0].jump.has_value());
-    EXPECT_EQ(inv->hosts[0].jump->address, "192.0.2.1");
-    EXPECT_EQ(inv->hosts[0].jump->user, "admin");
+    ASSERT_TRUE(inv->hosts[0].ssh.jump.has_value());
+    EXPECT_EQ(inv->hosts[0].ssh.jump->address, "192.0.2.1");
+    EXPECT_EQ(inv->hosts[0].ssh.jump->user, "admin");
 }
 
 TEST(Secrets, MaskReplacesEveryValueLongestFirst) {

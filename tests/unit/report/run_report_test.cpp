@@ -16,7 +16,7 @@ TEST(RunReport, ExitCodeAndSummary) {
         report::HostOutcome h;
         h.host = "n" + std::to_string(i);
         h.state = i <= 2 ? report::HostState::done : report::HostState::failed;
-        h.stage = "connect";
+        h.stage = report::FailureStage::connect;
         h.message = "refused";
         s.hosts.push_back(h);
     }
@@ -32,6 +32,21 @@ TEST(RunReport, ExitCodeAndSummary) {
     s.interrupted = false;
     EXPECT_EQ(report::exit_code_of(s), report::ExitCode::success);
     EXPECT_EQ(report::summary_json(s)["counts"]["done"], 12);
+}
+
+// A host stopped inside a plan step is shown under the step's name; any other stage under
+// its own, and a host that did not fail under none.
+TEST(RunReport, StageLabels) {
+    report::HostOutcome h;
+    EXPECT_EQ(report::stage_label(h), "");
+    h.stage = report::FailureStage::hostkey;
+    h.step = "launch";
+    EXPECT_EQ(report::stage_label(h), "hostkey");
+    h.stage = report::FailureStage::in_step;
+    EXPECT_EQ(report::stage_label(h), "launch");
+    report::RunSummary s;
+    s.hosts.push_back(h);
+    EXPECT_EQ(report::summary_json(s)["hosts"][0]["stage"], "launch");
 }
 
 } // namespace
