@@ -31,7 +31,6 @@ plan::LaunchPlan plan_of(int hosts, int stages = 1) {
         config::HostSpec h;
         h.name = "h" + std::to_string(i);
         h.address = h.name;
-        h.ssh.server_alive_interval_s = 0;
         plan.hosts.push_back(h);
     }
     for (int s = 1; s <= stages; ++s) {
@@ -111,7 +110,10 @@ TEST(EngineRules, FailFastCancelsTheOthersAndNamesTheFirst) {
     for (std::string other : {"h1", "h3"}) {
         EXPECT_EQ(r.host(other).state, HostState::cancelled) << other;
         EXPECT_EQ(r.host(other).signal, "TERM") << other;
+        // Stopped in the plan's step: shown under its name.
+        EXPECT_EQ(report::stage_label(r.host(other)), plan.stages[0].name) << other;
     }
+    EXPECT_EQ(r.host("h2").stage, util::FailureStage::exec);
     EXPECT_EQ(transport.cancelled.size(), 2u);
 }
 
