@@ -138,9 +138,8 @@ private:
     bool m_cancelling = false, m_interrupted = false, m_aborted = false;
     int m_interrupts_seen = 0;
     Clock::time_point m_last_progress{};
-    std::vector<pollfd> m_fds;                       // the loop's poll set ...
-    std::vector<std::size_t> m_owners;               // ... and whose each entry is
-    std::vector<std::pair<int, short>> m_fd_scratch; // one link's or the transport's
+    std::vector<pollfd> m_fds;         // the loop's poll set
+    std::vector<std::size_t> m_owners; // whose each entry of it is
 };
 
 } // namespace clusterctl::exec

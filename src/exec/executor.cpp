@@ -96,22 +96,15 @@ void Executor::start_queued(Clock::time_point now) {
 void Executor::poll_once() {
     m_fds.clear();
     m_owners.clear();
-    auto add = [&](std::size_t owner, const std::vector<std::pair<int, short>>& fds) {
-        for (auto [fd, events] : fds) {
-            m_fds.push_back({fd, events, 0});
-            m_owners.push_back(owner);
-        }
-    };
-    add(k_interrupt_owner, {{m_interrupts.fd(), POLLIN}});
+    m_fds.push_back({m_interrupts.fd(), POLLIN, 0});
+    m_owners.push_back(k_interrupt_owner);
     for (auto& h : m_hosts) {
         if (!h.active() || !h.link) continue;
-        m_fd_scratch.clear();
-        h.link->poll_set(m_fd_scratch);
-        add(h.index, m_fd_scratch);
+        h.link->poll_set(m_fds);
+        m_owners.resize(m_fds.size(), h.index);
     }
-    m_fd_scratch.clear();
-    m_transport.shared_fds(m_fd_scratch);
-    add(k_shared_owner, m_fd_scratch);
+    m_transport.shared_fds(m_fds);
+    m_owners.resize(m_fds.size(), k_shared_owner);
 
     int timeout_ms = 1000;
     if (auto next = m_timers.next()) {

@@ -63,10 +63,10 @@ public:
     }
     bool behind_shared() const override { return false; }
 
-    void poll_set(std::vector<std::pair<int, short>>& fds) const override {
-        if (m_in && m_written < m_input.size()) fds.emplace_back(m_in.get(), POLLOUT);
-        if (m_out) fds.emplace_back(m_out.get(), POLLIN);
-        if (m_err) fds.emplace_back(m_err.get(), POLLIN);
+    void poll_set(std::vector<pollfd>& fds) const override {
+        if (m_in && m_written < m_input.size()) fds.push_back({m_in.get(), POLLOUT, 0});
+        if (m_out) fds.push_back({m_out.get(), POLLIN, 0});
+        if (m_err) fds.push_back({m_err.get(), POLLIN, 0});
     }
 
     void advance(const OutputSink& output) override {
@@ -232,7 +232,7 @@ public:
     std::unique_ptr<HostLink> connect(const config::HostSpec& host) override {
         return std::make_unique<LocalLink>(host);
     }
-    void shared_fds(std::vector<std::pair<int, short>>&) override {}
+    void shared_fds(std::vector<pollfd>&) override {}
     void advance_shared() override {}
     std::vector<std::string> take_warnings() override { return {}; }
 };

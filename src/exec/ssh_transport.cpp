@@ -61,9 +61,9 @@ public:
     }
 
     bool behind_shared() const override { return m_tunnel && !m_tunneled; }
-    void poll_set(std::vector<std::pair<int, short>>& fds) const override {
+    void poll_set(std::vector<pollfd>& fds) const override {
         if (m_connection.fd() >= 0)
-            fds.emplace_back(m_connection.fd(), m_connection.wanted_events());
+            fds.push_back({m_connection.fd(), m_connection.wanted_events(), 0});
     }
 
     void advance(const OutputSink& output) override {
@@ -222,7 +222,7 @@ public:
         return link;
     }
 
-    void shared_fds(std::vector<std::pair<int, short>>& fds) override {
+    void shared_fds(std::vector<pollfd>& fds) override {
         for (auto& [key, tunnel] : m_tunnels)
             tunnel->poll_set(fds);
     }

@@ -71,14 +71,14 @@ void JumpTunnel::fail_all(const std::string& error) {
     m_opening.clear();
 }
 
-void JumpTunnel::poll_set(std::vector<std::pair<int, short>>& out) const {
+void JumpTunnel::poll_set(std::vector<pollfd>& out) const {
     if (m_connection.fd() >= 0) out.emplace_back(m_connection.fd(), m_connection.wanted_events());
     for (const auto& s : m_streams) {
         if (s->state != State::open || !s->pump_fd) continue;
         short events = 0;
         if (s->to_channel.empty() && !s->socket_eof) events |= POLLIN;
         if (!s->to_socket.empty()) events |= POLLOUT;
-        if (events) out.emplace_back(s->pump_fd.get(), events);
+        if (events) out.push_back({s->pump_fd.get(), events, 0});
     }
 }
 

@@ -52,8 +52,8 @@ public:
     // Waiting for something the transport shares (a jump host's stream): advance_shared()
     // may let it go on.
     virtual bool behind_shared() const = 0;
-    // The fds to poll now and for what (none while it waits for a deadline).
-    virtual void poll_set(std::vector<std::pair<int, short>>& fds) const = 0;
+    // Appends the fds to poll now and for what (none while it waits for a deadline).
+    virtual void poll_set(std::vector<pollfd>& fds) const = 0;
     // Goes as far as it can without waiting: the connection, then the task.
     virtual void advance(const OutputSink& output) = 0;
     // Its own next deadline (keepalives, liveness while a task runs), and what it does
@@ -86,7 +86,7 @@ public:
     virtual std::unique_ptr<HostLink> connect(const config::HostSpec& host) = 0;
     // What the links share (jump-host sessions): fds to poll, and moving them on. After
     // advance_shared() a connecting link may have somewhere to go: step them.
-    virtual void shared_fds(std::vector<std::pair<int, short>>& fds) = 0;
+    virtual void shared_fds(std::vector<pollfd>& fds) = 0;
     virtual void advance_shared() = 0;
     // Warnings said once for the whole run (a key type known_hosts prefers, ...).
     virtual std::vector<std::string> take_warnings() = 0;

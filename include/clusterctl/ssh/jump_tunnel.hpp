@@ -13,6 +13,7 @@
 
 #include <deque>
 #include <memory>
+#include <poll.h>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,7 @@ public:
 
     void advance();
     // (fd, events) pairs to poll: the jump connection and each pump's socket.
-    void poll_set(std::vector<std::pair<int, short>>& out) const;
+    void poll_set(std::vector<pollfd>& out) const;
 
     const Connection& connection() const { return m_connection; }
     const std::string& name() const { return m_name; }

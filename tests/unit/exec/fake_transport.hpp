@@ -44,7 +44,7 @@ public:
         m_failure = {stage, std::move(message), retryable};
     }
     bool behind_shared() const override { return false; }
-    void poll_set(std::vector<std::pair<int, short>>&) const override {}
+    void poll_set(std::vector<pollfd>&) const override {}
     void advance(const OutputSink& output) override;
     Clock::time_point deadline() const override;
     void on_deadline(Clock::time_point) override {}
@@ -84,7 +84,7 @@ public:
         return std::make_unique<FakeLink>(*this, host.name, script,
                                           attempt <= script.failed_connects);
     }
-    void shared_fds(std::vector<std::pair<int, short>>&) override {}
+    void shared_fds(std::vector<pollfd>&) override {}
     void advance_shared() override {}
     std::vector<std::string> take_warnings() override { return {}; }
 
