@@ -44,8 +44,10 @@ struct Context {
     std::ostream& err;
     Terminal terminal;
     bool config_given = false;
-    bool fail_fast = false;     // set by the commands that take --fail-fast
-    bool secrets_needed = true; // false: status, logs, stop (they mask what they can)
+    bool fail_fast = false;       // set by the commands that take --fail-fast
+    bool secrets_needed = true;   // false: status, logs, stop (they mask what they can)
+    bool lines_to_stderr = false; // the hosts' lines go to stderr (train --detach: stdout is
+                                  // the job id alone)
 };
 
 using CommandAction = std::function<int(Context&)>;
@@ -63,6 +65,6 @@ void set_setup_command(CLI::App& app, CommandTable& table);
 void set_download_command(CLI::App& app, CommandTable& table);
 void set_check_command(CLI::App& app, CommandTable& table);
 void set_train_command(CLI::App& app, CommandTable& table);
-void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop
+void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop, supervise
 
 } // namespace clusterctl::cli

@@ -40,8 +40,10 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     live_options.prefix = !ctx.options.no_prefix;
     live_options.gather = ctx.options.gather;
     live_options.json = ctx.options.json;
-    live_options.color = use_color(ctx, ctx.terminal.out) && !ctx.options.json;
-    output::LiveOutput live(ctx.out, ctx.err, names, live_options);
+    live_options.color =
+        use_color(ctx, ctx.lines_to_stderr ? ctx.terminal.err : ctx.terminal.out) &&
+        !ctx.options.json;
+    output::LiveOutput live(ctx.lines_to_stderr ? ctx.err : ctx.out, ctx.err, names, live_options);
     // A dumb terminal (an editor's shell) cannot move the cursor back over the area.
     output::ProgressLine progress(ctx.err,
                                   ctx.terminal.err && !ctx.options.quiet && !dumb_terminal(ctx),

@@ -1,6 +1,7 @@
 #include "clusterctl/plan/planner.hpp"
 #include "clusterctl/report/job_record.hpp"
 #include "clusterctl/util/text_file.hpp"
+#include "detached.hpp"
 #include "plan_runner.hpp"
 
 #include <chrono>
@@ -18,22 +19,13 @@ std::string absolute(const std::string& path) {
     return ec ? path : p.lexically_normal().string();
 }
 
-std::string utc_now() {
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
 // After `train --detach`: the job's record, so status, logs and stop find it from anywhere;
 // its id alone on stdout (job=$(clusterctl train --detach)), what to do next on stderr.
 int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::RunSummary& summary,
                       int code) {
     report::JobRecord record;
     record.job_id = plan.job_id;
-    record.started = utc_now();
+    record.started = utc_timestamp();
     if (util::file_exists(ctx.options.config_path))
         record.config = absolute(ctx.options.config_path);
     record.hostfile = absolute(ctx.options.hostfile);
@@ -55,13 +47,20 @@ int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::
         ctx.err << "clusterctl: warning: " << error << "; status, logs and stop need -c and "
                 << "the job id\n";
     }
+    // Its supervisor tears it down on every node when one fails, as an attached run would.
+    auto supervisor = spawn_supervisor(ctx, plan.job_id);
+    if (!supervisor)
+        ctx.err << fmt::format("clusterctl: warning: {}; the job runs unsupervised "
+                               "(clusterctl supervise {})\n",
+                               supervisor.error().message, plan.job_id);
     if (!ctx.options.json) ctx.out << plan.job_id << "\n" << std::flush;
     if (!ctx.options.quiet)
-        ctx.err << fmt::format("clusterctl: job {} runs detached on {} nodes:\n"
+        ctx.err << fmt::format("clusterctl: job {} runs detached on {} nodes{}:\n"
                                "  clusterctl status {}\n  clusterctl logs -f {}\n"
                                "  clusterctl stop {}\n",
-                               plan.job_id, plan.hosts.size(), plan.job_id, plan.job_id,
-                               plan.job_id);
+                               plan.job_id, plan.hosts.size(),
+                               supervisor ? fmt::format(", supervised (pid {})", *supervisor) : "",
+                               plan.job_id, plan.job_id, plan.job_id);
     if (code != 0)
         ctx.err << fmt::format("clusterctl: some nodes did not start: clusterctl stop {} ends "
                                "the others\n",
@@ -86,6 +85,7 @@ void set_train_command(CLI::App& app, CommandTable& table) {
                 "  clusterctl train --detach && clusterctl logs -f");
     table[sub] = [detach, no_check](Context& ctx) {
         AfterRun after;
+        ctx.lines_to_stderr = *detach; // stdout: the job id alone (J=$(clusterctl train --detach))
         if (*detach)
             after = [&ctx](const plan::LaunchPlan& plan, const report::RunSummary& summary,
                            int code) { return keep_detached_job(ctx, plan, summary, code); };

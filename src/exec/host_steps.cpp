@@ -116,8 +116,12 @@ TaskEnd Executor::task_end(const HostRun& h) const {
 void Executor::end_task(HostRun& h) {
     Clock::time_point now = m_transport.now();
     h.lines->flush();
-    report::StepResult step{m_stage->name, StepStatus::ok, std::nullopt,
-                            seconds_between(h.task_started, now), h.lines->process_group()};
+    report::StepResult step{m_stage->name,
+                            StepStatus::ok,
+                            std::nullopt,
+                            seconds_between(h.task_started, now),
+                            h.lines->process_group(),
+                            h.lines->job_state()};
     TaskVerdict verdict = judge(task_end(h), m_options.command_timeout_s, h.lines->tail());
     if (verdict.signal) h.outcome.signal = *verdict.signal;
     if (verdict.exit_code) step.exit_code = h.outcome.exit_code = verdict.exit_code;

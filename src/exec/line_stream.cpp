@@ -21,6 +21,7 @@ void LineStream::begin(std::string_view failure_line) {
     m_skipped = m_tail_frozen = false;
     m_process_group.reset();
     m_reported_exit.reset();
+    m_job_state.clear();
     m_tail.clear(); // the summary shows the failing step's lines
 }
 
@@ -47,8 +48,10 @@ void LineStream::flush() {
 void LineStream::on_line(bool is_stderr, std::string_view line) {
     if (is_stderr) {
         if (auto control = parse_control_line(line)) {
-            if (control->word == "skipped") m_skipped = true;
-            if (control->word == "pgid") m_process_group = std::atol(control->argument.c_str());
+            if (control->word == plan::k_control_skipped) m_skipped = true;
+            if (control->word == plan::k_control_pgid)
+                m_process_group = std::atol(control->argument.c_str());
+            if (control->word == plan::k_control_job) m_job_state = control->argument;
             return;
         }
     }

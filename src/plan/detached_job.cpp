@@ -1,5 +1,7 @@
 #include "clusterctl/plan/detached_job.hpp"
 
+#include "clusterctl/plan/control_line.hpp"
+#include "clusterctl/plan/torchrun.hpp"
 #include "clusterctl/util/shell_script.hpp"
 
 #include <algorithm>
@@ -21,31 +23,80 @@ alive() { [ -n "$p" ] && kill -0 -- "-$p" 2>/dev/null; }
     return s;
 }
 
-constexpr util::ScriptText<0> k_status_body =
-    R"SH(if [ -z "$p" ]; then echo "no job $d here"; exit 1; fi
-if [ -s "$d/$n.exit" ]; then
+// Says the node's state as a control line (and in words), and exits as status does: 0
+// when running, stopped or exited 0.
+void add_status_body(util::ShellScript& s) {
+    s.add(R"SH(if [ -z "$p" ]; then echo "no job $d here"; )SH")
+        .add_command(control_line_command(k_control_job, "none") + "; exit 1; fi");
+    s.add(R"SH(if [ -s "$d/$n.exit" ]; then
   c=$(cat -- "$d/$n.exit")
-  if [ -e "$d/$n.stopped" ]; then echo "stopped (exit $c)"; exit 0; fi
-  echo "exited $c"
-  exit "$(( c == 0 ? 0 : 1 ))"
+  if [ -e "$d/$n.stopped" ]; then echo "stopped (exit $c)"; )SH")
+        .add_command(control_line_command(k_control_job, "\"stopped $c\"") + "; exit 0; fi");
+    s.add(R"SH(  echo "exited $c"
+  )SH")
+        .add_command(control_line_command(k_control_job, "\"exited $c\""));
+    s.add(R"SH(  exit "$(( c == 0 ? 0 : 1 ))"
 elif alive; then
   echo "running (pid $p, log $d/$n.log)"
-elif [ -e "$d/$n.stopped" ]; then
+  )SH")
+        .add_command(control_line_command(k_control_job, "\"running $p\""));
+    s.add(R"SH(elif [ -e "$d/$n.stopped" ]; then
   echo "stopped"
-else
+  )SH")
+        .add_command(control_line_command(k_control_job, "\"stopped 143\""));
+    s.add(R"SH(else
   echo "lost: pid $p is gone and left no exit code (the node rebooted, or it was killed)"
-  exit 1
+  )SH")
+        .add_command(control_line_command(k_control_job, "lost"));
+    s.add(R"SH(  exit 1
 fi
-)SH";
+)SH");
+}
+
+// After following the job until its leader ended: its end on this node as a control line,
+// and as this script's exit code: the job's own, 0 when it was stopped, 1 when lost. The
+// leader writes its exit code before it ends; a moment is allowed for it.
+void add_end_body(util::ShellScript& s) {
+    s.add(R"SH(i=0
+while alive && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -s "$d/$n.exit" ]; then
+  c=$(cat -- "$d/$n.exit")
+  if [ -e "$d/$n.stopped" ]; then )SH")
+        .add_command(control_line_command(k_control_job, "\"stopped $c\"") + "; exit 0; fi");
+    s.add("  ").add_command(control_line_command(k_control_job, "\"exited $c\""));
+    s.add(R"SH(  exit "$c"
+fi
+if [ -e "$d/$n.stopped" ]; then )SH")
+        .add_command(control_line_command(k_control_job, "\"stopped 143\"") + "; exit 0; fi");
+    s.add(
+         R"SH(echo "lost: pid $p is gone and left no exit code (the node rebooted, or it was killed)" >&2
+)SH")
+        .add_command(control_line_command(k_control_job, "lost"));
+    s.add("exit 1\n");
+}
 
 void add_logs_body(util::ShellScript& s, bool follow) {
     s.add(R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
 )SH");
+    if (!follow) {
+        s.add("exec cat -- \"$d/$n.log\"\n");
+        return;
+    }
     // tail --pid ends when the job's leader does; until then it follows the file.
-    if (follow)
-        s.add(R"SH(if alive; then exec tail -n +1 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; fi
+    s.add(
+        R"SH(if alive; then tail -n +1 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; else cat -- "$d/$n.log"; fi
 )SH");
-    s.add("exec cat -- \"$d/$n.log\"\n");
+    add_end_body(s);
+}
+
+// The supervisor's watch: the last lines and what comes (a failure line may have come
+// before it started), until the job's leader ends, then its end.
+void add_watch_body(util::ShellScript& s) {
+    s.add(R"SH(if [ -z "$p" ]; then echo "no job $d here" >&2; )SH")
+        .add_command(control_line_command(k_control_job, "none") + "; exit 1; fi");
+    s.add(R"SH(if alive; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; fi
+)SH");
+    add_end_body(s);
 }
 
 void add_stop_body(util::ShellScript& s, int grace_s) {
@@ -95,7 +146,8 @@ echo "started: pid $(cat -- "$d/$n.pid"), log $d/$n.log"
 }
 
 util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& query) {
-    static constexpr Action k_actions[] = {Action::status, Action::logs, Action::stop};
+    static constexpr Action k_actions[] = {Action::status, Action::logs, Action::stop,
+                                           Action::watch};
     LaunchPlan plan;
     plan.action = k_actions[static_cast<int>(query.action)];
     plan.job_id = in.job_id;
@@ -114,13 +166,19 @@ util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& qu
         util::ShellScript body = job_prelude(query.job_id, name);
         switch (query.action) {
         case JobAction::status:
-            body.add(k_status_body);
+            add_status_body(body);
             break;
         case JobAction::logs:
             add_logs_body(body, query.follow);
             break;
         case JobAction::stop:
             add_stop_body(body, query.grace_s);
+            break;
+        case JobAction::watch:
+            add_watch_body(body);
+            // As an attached launch: a node failing or lost stops the watch at once.
+            stage.fail_fast = true;
+            stage.failure_line = std::string(k_worker_failed);
             break;
         }
         RemoteCommand command;

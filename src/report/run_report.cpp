@@ -206,13 +206,15 @@ nlohmann::json summary_json(const RunSummary& summary) {
                          {"bytes", {{"stdout", h.bytes_out}, {"stderr", h.bytes_err}}},
                          {"attempts", h.attempts}};
         nlohmann::json steps = nlohmann::json::array();
-        for (const auto& s : h.steps)
+        for (const auto& s : h.steps) {
             steps.push_back(
                 {{"name", s.name},
                  {"status", to_string(s.status)},
                  {"exit_code", s.exit_code ? nlohmann::json(*s.exit_code) : nullptr},
                  {"duration_s", s.duration_s},
                  {"process_group", s.process_group ? nlohmann::json(*s.process_group) : nullptr}});
+            if (!s.job.empty()) steps.back()["job"] = s.job;
+        }
         j["steps"] = std::move(steps);
         if (h.state == HostState::failed) j["last_lines"] = h.last_lines;
         hosts.push_back(std::move(j));

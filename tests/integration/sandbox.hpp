@@ -6,7 +6,9 @@
 
 #include "farm.hpp"
 
+#include <csignal>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 namespace clusterctl::test_support {
@@ -26,6 +28,8 @@ public:
             if (line.rfind("K=", 0) == 0) m_k = line.substr(2);
     }
     ~Sandbox() {
+        for (pid_t pid : supervisors()) // a test that failed may leave one
+            ::kill(pid, SIGKILL);
         if (m_up)
             std::system((std::string(CLUSTERCTL_SOURCE_DIR) + "/scripts/sandbox-cluster down " +
                          m_dir.path())
@@ -83,6 +87,24 @@ public:
                 found.push_back(pid);
         }
         return found;
+    }
+
+    // The detached jobs' supervisors of this sandbox: clusterctl processes on this machine
+    // (not in a node) running `supervise` with the sandbox as their HOME.
+    std::vector<pid_t> supervisors() const {
+        std::vector<pid_t> found;
+        for (pid_t pid : processes_holding(" supervise ")) {
+            std::string environ = read_file("/proc/" + std::to_string(pid) + "/environ");
+            if (environ.find("HOME=" + m_dir.path() + std::string(1, '\0')) != std::string::npos)
+                found.push_back(pid);
+        }
+        return found;
+    }
+
+    // The record of a detached job, as clusterctl keeps it in the sandbox's HOME.
+    nlohmann::json job_record(const std::string& job) const {
+        std::string text = read_file(file(".clusterctl/jobs/" + job + ".json"));
+        return nlohmann::json::parse(text, nullptr, false);
     }
 
     // Every node: no python and no torchrun left. Counts each node looked at.

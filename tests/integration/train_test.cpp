@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <pwd.h>
 #include <set>
 
 namespace clusterctl::test_support {
@@ -95,6 +96,30 @@ nlohmann::json host_in(const nlohmann::json& summary, const std::string& host) {
     for (const auto& h : summary["hosts"])
         if (h["host"] == host) return h;
     return {};
+}
+
+// `train --detach`: its stdout is the job id alone, one line (J=$(clusterctl train --detach)).
+std::string start_detached(Sandbox& s) {
+    auto started = s.run({"train", "--detach"});
+    EXPECT_EQ(started.code, 0) << started.out << started.err;
+    std::string job = started.out.substr(0, started.out.find('\n'));
+    EXPECT_EQ(started.out, job + "\n") << "stdout is the job id alone";
+    EXPECT_EQ(job.rfind("clusterctl-", 0), 0u) << started.out;
+    EXPECT_NE(started.err.find("supervised (pid "), std::string::npos) << started.err;
+    return job;
+}
+
+// The job's log on a node: the nodes share this machine's filesystem, and log in as root.
+std::string node_log(const std::string& job, const std::string& node) {
+    return read_file(std::string(::getpwuid(0)->pw_dir) + "/.clusterctl/jobs/" + job + "/" + node +
+                     ".log");
+}
+
+// Waits for the supervisor to record how the job ended; its state.
+std::string ended_state(const Sandbox& s, const std::string& job,
+                        std::chrono::seconds limit = std::chrono::seconds(60)) {
+    eventually([&] { return s.job_record(job).value("state", "") != ""; }, limit);
+    return s.job_record(job).value("state", "");
 }
 
 // Long enough to be stopped in the middle: 0.2 s a step.
@@ -196,12 +221,7 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
     Sandbox s(2, "--slots 1");
     ASSERT_EQ(s.run({"setup"}).code, 0);
     make_it_long(s);
-    auto started = s.run({"train", "--detach"});
-    ASSERT_EQ(started.code, 0) << started.out << started.err;
-    // The job id alone on the last line of stdout.
-    std::string out = started.out.substr(0, started.out.size() - 1);
-    std::string job = out.substr(out.rfind('\n') + 1);
-    ASSERT_EQ(job.rfind("clusterctl-", 0), 0u) << started.out;
+    std::string job = start_detached(s);
     // clusterctl has exited and its connections are gone: the job runs on, on both nodes.
     EXPECT_FALSE(s.on_node(1, "train_tiny").empty());
     EXPECT_FALSE(s.on_node(2, "train_tiny").empty());
@@ -233,6 +253,9 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
     EXPECT_NE(status.out.find("node-001: stopped"), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("node-002: stopped"), std::string::npos) << status.out;
     EXPECT_EQ(s.leftovers(), "");
+    // Its supervisor saw it stopped, said so, and is gone.
+    EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
+    EXPECT_EQ(s.job_record(job)["state"], "stopped") << s.job_record(job).dump();
     auto unknown = s.run({"status", "no-such-job"});
     EXPECT_EQ(unknown.code, 2);
     // Located at the JOB argument, at the end of the command line.
@@ -243,6 +266,107 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
     std::string at = "<command line>:1:" + std::to_string(line.size() + 2) +
                      ": error: no detached job no-such-job";
     EXPECT_EQ(unknown.err.rfind(at, 0), 0u) << unknown.err;
+}
+
+// A detached job is supervised as an attached one is: a rank failing on the last node while
+// the others wait in a collective (as NCCL ranks do) tears the job down on every node.
+TEST(Detach, TheSupervisorTearsAFailedJobDownEverywhere) {
+    Sandbox s(3);
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    s.edit_config("env:\n", "env:\n  TINY_FAIL_HOST: node-003\n  TINY_FAIL_STEP: \"5\"\n"
+                            "  TINY_PEER_LOSS: hang\n");
+    std::string job = start_detached(s);
+    Clock::time_point failed_at{};
+    ASSERT_TRUE(eventually(
+        [&] {
+            if (node_log(job, "node-003").find("failing on purpose") == std::string::npos)
+                return false;
+            failed_at = Clock::now();
+            return true;
+        },
+        120s))
+        << node_log(job, "node-003");
+    ASSERT_TRUE(eventually([&] { return s.leftovers().empty(); }, 30s)) << s.leftovers();
+    double teardown = seconds_since(failed_at);
+    std::cerr << "[ measure ] detached, 3 nodes x 2 ranks: every node clean " << teardown
+              << " s after the failing rank\n";
+    EXPECT_LT(teardown, 10.0);
+    EXPECT_EQ(ended_state(s, job), "failed");
+    auto record = s.job_record(job);
+    EXPECT_EQ(record["first_failure"]["node"], "node-003") << record.dump();
+    EXPECT_EQ(record["first_failure"]["exit_code"], 1) << record.dump();
+
+    // status says who failed first, with its last lines, before the nodes' states.
+    auto status = s.run({"status", job});
+    EXPECT_EQ(status.out.rfind("job " + job + ": failed (", 0), 0u) << status.out;
+    EXPECT_NE(status.out.find("node-003 failed first (exit 1)"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("node-003 | [default"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("failing on purpose"), std::string::npos) << status.out;
+    // logs -f of an ended job prints what there is and exits as the job did.
+    auto logs = s.run({"logs", "-f", job}, {}, 60s);
+    EXPECT_EQ(logs.code, 1) << logs.err;
+    EXPECT_NE(logs.out.find("node-003: [default"), std::string::npos);
+    EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
+}
+
+// A node lost (its sshd and every process in it killed): the others are torn down.
+TEST(Detach, ALostNodeIsNamedAndTheOthersTornDown) {
+    Sandbox s(2, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    s.edit_config("env:\n", "env:\n  TINY_PEER_LOSS: hang\n");
+    std::string job = start_detached(s);
+    ASSERT_TRUE(eventually(
+        [&] { return node_log(job, "node-002").find("step 5 loss") != std::string::npos; }, 120s))
+        << node_log(job, "node-002");
+    for (pid_t pid : s.on_node(2, ""))
+        ::kill(pid, SIGKILL);
+    auto lost_at = Clock::now();
+    EXPECT_EQ(ended_state(s, job), "failed");
+    std::cerr << "[ measure ] detached, node lost: recorded " << seconds_since(lost_at)
+              << " s after\n";
+    EXPECT_EQ(s.leftovers(), "");
+    auto status = s.run({"status", job});
+    EXPECT_NE(status.out.find("node-002 was lost first"), std::string::npos) << status.out;
+}
+
+// A supervisor killed leaves the job running, unsupervised; `supervise` watches it again,
+// and a failure after that still tears the job down.
+TEST(Detach, SuperviseWatchesAJobAgainAfterItsSupervisorWasKilled) {
+    Sandbox s(2, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    s.edit_config("env:\n", "env:\n  TINY_FAIL_HOST: node-002\n  TINY_FAIL_STEP: \"100\"\n"
+                            "  TINY_PEER_LOSS: hang\n");
+    std::string job = start_detached(s);
+    auto supervisors = s.supervisors();
+    ASSERT_EQ(supervisors.size(), 1u);
+    EXPECT_EQ(s.job_record(job)["supervisor_pid"], supervisors[0]);
+    ::kill(supervisors[0], SIGKILL);
+    ASSERT_TRUE(eventually([&] { return s.supervisors().empty(); }, 10s));
+
+    auto status = s.run({"status", job});
+    EXPECT_EQ(status.code, 0) << status.err;
+    EXPECT_NE(status.out.find("job " + job + ": UNSUPERVISED"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("clusterctl supervise " + job), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("node-001: running (pid "), std::string::npos) << status.out;
+
+    auto again = s.run({"supervise", job});
+    EXPECT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(s.supervisors().size(), 1u);
+    status = s.run({"status", job});
+    EXPECT_NE(status.out.find("job " + job + ": supervised (pid "), std::string::npos)
+        << status.out;
+    // A second one is not started beside it.
+    auto twice = s.run({"supervise", job});
+    EXPECT_EQ(twice.code, 0);
+    EXPECT_NE(twice.err.find("already supervised"), std::string::npos) << twice.err;
+
+    EXPECT_EQ(ended_state(s, job, 120s), "failed");
+    EXPECT_EQ(s.job_record(job)["first_failure"]["node"], "node-002");
+    EXPECT_EQ(s.leftovers(), "");
+    EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
 }
 
 TEST(Setup, SecondRunSkipsWhatIsDone) {

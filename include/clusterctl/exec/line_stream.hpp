@@ -38,6 +38,8 @@ public:
 
     bool skipped() const { return m_skipped; }
     std::optional<long> process_group() const { return m_process_group; }
+    // A detached job's state on the host, as its `job` control line said ("" when none).
+    const std::string& job_state() const { return m_job_state; }
     std::optional<int> reported_exit() const { return m_reported_exit; }
     const LineTail& tail() const { return m_tail; }
 
@@ -54,6 +56,7 @@ private:
     bool m_skipped = false, m_tail_frozen = false;
     std::optional<long> m_process_group;
     std::optional<int> m_reported_exit;
+    std::string m_job_state;
 };
 
 // A '\r'-rewritten line: the text after its last '\r' that has text (tqdm ends with one).

@@ -4,6 +4,8 @@
 // optional argument. The executor takes them out of the output the user sees. Words:
 //   pgid N    the remote wrapper, first thing: the command's process group (summary.json)
 //   skipped   a setup step whose `creates:` path exists did not run
+//   job S     a detached job's state on the node (status, logs -f, the supervisor's watch):
+//             "running PID", "exited CODE", "stopped CODE", "lost" or "none"
 // Both sides are here: the shell that writes a line, and the parser that reads it.
 
 #include <optional>
@@ -16,6 +18,7 @@ inline constexpr std::string_view k_control_prefix = "\x1e"
                                                      "clusterctl:";
 inline constexpr std::string_view k_control_pgid = "pgid";
 inline constexpr std::string_view k_control_skipped = "skipped";
+inline constexpr std::string_view k_control_job = "job";
 
 struct ControlLine {
     std::string word;

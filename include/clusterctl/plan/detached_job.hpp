@@ -25,6 +25,8 @@ enum class JobAction {
     status, // per node: running (pid), exited CODE, stopped, lost; fails unless running or 0
     logs,   // per node: the log so far (follow: and what comes, until the job ends)
     stop,   // per node: TERM to the job's process group, KILL after `grace_s`
+    watch,  // per node: the supervisor's: the log's new lines until the job ends there, then
+            // its end as the job's own exit code (0 when stopped)
 };
 
 struct JobQuery {

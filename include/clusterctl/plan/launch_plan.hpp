@@ -31,11 +31,11 @@ enum class StageRole {
 };
 
 // The subcommand a plan carries out, as the summary names it.
-enum class Action { exec, push, setup, download, check, train, status, logs, stop };
+enum class Action { exec, push, setup, download, check, train, status, logs, stop, watch };
 
 inline const char* to_string(Action action) {
     constexpr const char* k_names[] = {"exec",  "push",   "setup", "download", "check",
-                                       "train", "status", "logs",  "stop"};
+                                       "train", "status", "logs",  "stop",     "watch"};
     return k_names[static_cast<int>(action)];
 }
 

@@ -35,6 +35,7 @@ struct StepResult {
     std::optional<int> exit_code;
     double duration_s = 0;
     std::optional<long> process_group; // the command's on the host, as its wrapper said
+    std::string job; // a detached job's state there, as the step said it ("exited 1", ...)
 };
 
 struct HostOutcome {

@@ -1,13 +1,17 @@
 #pragma once
 // What clusterctl keeps, on the machine it runs on, about a detached job:
-// ~/.clusterctl/jobs/JOB.json, written by `train --detach`, read by status, logs and stop.
-// It holds where the job's hosts came from (so a later command reaches the same ones from
-// any directory) and their names; nothing secret.
+// ~/.clusterctl/jobs/JOB.json, written by `train --detach`, read by status, logs and stop,
+// and kept up to date by the job's supervisor. It holds where the job's hosts came from (so
+// a later command reaches the same ones from any directory), their names, who supervises
+// the job and how it ended; nothing secret. Beside it, JOB.lock is held (a POSIX lock) by
+// the supervisor for as long as it runs, and JOB.supervisor.log is what it printed.
 
+#include "clusterctl/report/host_outcome.hpp"
 #include "clusterctl/util/result.hpp"
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clusterctl::report {
@@ -18,13 +22,52 @@ struct JobRecord {
     std::string config;  // absolute path of the config it was started with, or empty
     std::string hostfile, hosts, exclude, ssh_config; // the flags it was started with
     std::vector<std::string> nodes;                   // by node rank
+    std::string stop_requested;                       // when `clusterctl stop` was run
+
+    long supervisor_pid = 0; // the last supervisor started; JOB.lock says whether it runs
+    // How the job ended, as its supervisor saw it: "" while it runs (or nobody watched it
+    // end), else succeeded, failed or stopped; and when.
+    std::string state, ended;
+    struct FirstFailure {
+        std::string node;
+        std::string stage;   // exec, lost, channel, ... (util::FailureStage's names)
+        std::string message; // why, for a human
+        std::optional<int> exit_code;
+        std::vector<std::string> last_lines;
+    };
+    std::optional<FirstFailure> first_failure;
 };
 
 // The folder of records: HOME/.clusterctl/jobs.
 std::string job_record_dir(const std::string& home);
 
-// Writes DIR/JOB.json; an error message, or empty.
+// A node's job state, as the `job` control line of status, logs -f and the supervisor's
+// watch says it (plan/control_line.hpp): "running PID", "exited CODE", "stopped CODE",
+// "lost"; anything else is none.
+struct NodeJobState {
+    enum class Kind { none, running, exited, stopped, lost } kind = Kind::none;
+    long value = 0; // running: the PID; exited, stopped: the exit code
+};
+NodeJobState parse_job_state(std::string_view text);
+
+// How a supervised job ended, from its watch (every node followed until its job ended
+// there, fail-fast) and its record: succeeded when every node exited 0; stopped when
+// `clusterctl stop` was run or a node said it was stopped (and none failed first);
+// failed otherwise, with the first node to fail. Empty state: the watch was interrupted,
+// so nobody knows yet.
+struct JobEnd {
+    std::string state;
+    std::optional<JobRecord::FirstFailure> first_failure;
+};
+JobEnd job_end(const RunSummary& watch, const JobRecord& record);
+
+// Writes DIR/JOB.json (a new file renamed over the old one: a reader never sees half of
+// it); an error message, or empty.
 std::string write_job_record(const std::string& dir, const JobRecord& record);
+
+// DIR/JOB.lock and DIR/JOB.supervisor.log.
+std::string job_lock_path(const std::string& dir, const std::string& job_id);
+std::string supervisor_log_path(const std::string& dir, const std::string& job_id);
 
 // `job_id` empty: the job started last. Errors (at `where`, the JOB argument) name the
 // file, or say there is none.

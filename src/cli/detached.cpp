@@ -1,0 +1,223 @@
+#include "detached.hpp"
+
+#include "clusterctl/plan/detached_job.hpp"
+#include "clusterctl/util/unique_fd.hpp"
+#include "plan_runner.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace clusterctl::cli {
+namespace {
+
+// A write lock on the whole file, as fcntl(2) takes and tests it.
+struct flock whole_file_lock() {
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    return lock;
+}
+
+std::string self_executable() {
+    char path[4096];
+    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "clusterctl";
+}
+
+// Follows the job on every node until it ends there (the first failure stops the watch),
+// then runs `action` (stop) when asked: the summary of the watch, or nothing when the
+// inputs could not be loaded (their error is said, and `code` holds its exit code).
+std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRecord& record,
+                                               plan::JobAction action, int& code) {
+    std::optional<report::RunSummary> seen;
+    plan::JobQuery query{record.job_id, record.nodes, action, false, 10};
+    code = run_planned(
+        ctx, [&](const plan::PlanInputs& in) { return plan::plan_job_query(in, query); },
+        [&](const plan::LaunchPlan&, const report::RunSummary& summary, int exit_code) {
+            seen = summary;
+            return exit_code;
+        });
+    return seen;
+}
+
+} // namespace
+
+std::string utc_timestamp() {
+    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+util::Result<report::JobRecord> load_job(Context& ctx, const std::string& job,
+                                         const util::SourceLocation& job_at) {
+    auto record = report::read_job_record(report::job_record_dir(ctx.env.home()), job, job_at);
+    if (!record) return record;
+    // The inputs the job was started with, unless given again here.
+    GlobalOptions& o = ctx.options;
+    if (!ctx.config_given && !record->config.empty()) {
+        o.config_path = record->config;
+        ctx.config_given = true;
+    }
+    if (o.hostfile.empty()) o.hostfile = record->hostfile;
+    if (o.hosts.empty()) o.hosts = record->hosts;
+    if (o.exclude.empty()) o.exclude = record->exclude;
+    if (o.ssh_config.empty()) o.ssh_config = record->ssh_config;
+    ctx.secrets_needed = false;
+    return record;
+}
+
+std::optional<long> running_supervisor(const std::string& jobs_dir, const std::string& job_id) {
+    util::UniqueFd fd(
+        ::open(report::job_lock_path(jobs_dir, job_id).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    struct flock lock = whole_file_lock();
+    if (::fcntl(fd.get(), F_GETLK, &lock) != 0 || lock.l_type == F_UNLCK) return std::nullopt;
+    return static_cast<long>(lock.l_pid);
+}
+
+util::Result<long> spawn_supervisor(const Context& ctx, const std::string& job_id) {
+    std::string dir = report::job_record_dir(ctx.env.home());
+    std::string log = report::supervisor_log_path(dir, job_id);
+    std::string exe = self_executable();
+    std::vector<std::string> args{exe, "supervise", "--foreground", job_id};
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // A session of its own: no terminal to lose, no process group a shell's logout signals.
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE})
+        sigaddset(&defaults, sig);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+        return util::fail(util::Diagnostic{
+            {}, fmt::format("cannot start the supervisor: {}", std::strerror(rc)), ""});
+
+    // It is supervising once it holds the lock; it may also find another holds it.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+        if (auto holder = running_supervisor(dir, job_id)) return *holder;
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid)
+            return util::fail(util::Diagnostic{
+                {},
+                fmt::format("the supervisor exited at once ({}); see {}",
+                            WIFEXITED(status) ? fmt::format("exit {}", WEXITSTATUS(status))
+                                              : fmt::format("signal {}", WTERMSIG(status)),
+                            log),
+                ""});
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return util::fail(util::Diagnostic{
+        {},
+        fmt::format("the supervisor (pid {}) did not start within 10 s; see {}", pid, log),
+        ""});
+}
+
+int supervise_job(Context& ctx, const report::JobRecord& started) {
+    std::string dir = report::job_record_dir(ctx.env.home());
+    util::UniqueFd lock_fd(::open(report::job_lock_path(dir, started.job_id).c_str(),
+                                  O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    struct flock lock = whole_file_lock();
+    if (!lock_fd || ::fcntl(lock_fd.get(), F_SETLK, &lock) != 0) {
+        auto holder = running_supervisor(dir, started.job_id);
+        ctx.err << fmt::format("clusterctl: job {} is already supervised{}\n", started.job_id,
+                               holder ? fmt::format(" (pid {})", *holder) : "");
+        return 0;
+    }
+    // The record as it is now (a stop may have been asked meanwhile), with this PID.
+    report::JobRecord record = started;
+    auto update = [&](const std::function<void(report::JobRecord&)>& change) {
+        auto fresh = report::read_job_record(dir, started.job_id, {});
+        if (fresh) record = *fresh;
+        change(record);
+        if (std::string error = report::write_job_record(dir, record); !error.empty())
+            ctx.err << "clusterctl: warning: " << error << "\n";
+    };
+    update([](report::JobRecord& r) { r.supervisor_pid = static_cast<long>(::getpid()); });
+    if (!record.state.empty()) {
+        ctx.err << fmt::format("clusterctl: job {} has ended ({})\n", record.job_id, record.state);
+        return 0;
+    }
+    ctx.err << fmt::format("clusterctl: {} supervising job {} on {} nodes (pid {})\n",
+                           utc_timestamp(), record.job_id, record.nodes.size(), ::getpid());
+    int code = 0;
+    auto watch = run_job_plan(ctx, record, plan::JobAction::watch, code);
+    if (!watch) return code;
+    update([](report::JobRecord&) {});
+    report::JobEnd end = report::job_end(*watch, record);
+    if (end.state.empty()) {
+        ctx.err << "clusterctl: supervision interrupted; the job runs on unsupervised\n";
+        return 130;
+    }
+    if (end.state == "failed") {
+        ctx.err << fmt::format("clusterctl: {} {} failed first; tearing the job down on every "
+                               "node\n",
+                               utc_timestamp(),
+                               end.first_failure ? end.first_failure->node : "a node");
+        int stop_code = 0;
+        run_job_plan(ctx, record, plan::JobAction::stop, stop_code);
+    }
+    update([&](report::JobRecord& r) {
+        r.state = end.state;
+        r.ended = utc_timestamp();
+        r.first_failure = end.first_failure;
+    });
+    ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id, end.state);
+    return end.state == "failed" ? 1 : 0;
+}
+
+std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor) {
+    std::string head = fmt::format("job {}: ", record.job_id);
+    if (record.state == "failed" && record.first_failure) {
+        const auto& f = *record.first_failure;
+        bool reached = f.stage == "exec" || f.stage == "timeout" || f.stage == "session";
+        std::string what = reached
+                               ? (f.exit_code ? fmt::format("failed first (exit {})", *f.exit_code)
+                                              : std::string("failed first"))
+                               : fmt::format("was lost first ({})", f.stage);
+        std::string text =
+            fmt::format("{}failed ({}): {} {}: {}\n", head, record.ended, f.node, what, f.message);
+        for (const auto& line : f.last_lines)
+            text += fmt::format("  {} | {}\n", f.node, line);
+        return text;
+    }
+    if (!record.state.empty()) return fmt::format("{}{} ({})\n", head, record.state, record.ended);
+    if (supervisor) return fmt::format("{}supervised (pid {})\n", head, *supervisor);
+    return fmt::format("{}UNSUPERVISED: no supervisor runs for it (it was killed, or this "
+                       "machine restarted); clusterctl supervise {} watches it again\n",
+                       head, record.job_id);
+}
+
+} // namespace clusterctl::cli
