@@ -65,6 +65,6 @@ void set_setup_command(CLI::App& app, CommandTable& table);
 void set_download_command(CLI::App& app, CommandTable& table);
 void set_check_command(CLI::App& app, CommandTable& table);
 void set_train_command(CLI::App& app, CommandTable& table);
-void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop, supervise
+void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop, supervise, jobs
 
 } // namespace clusterctl::cli

@@ -35,13 +35,12 @@ std::string self_executable() {
     return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "clusterctl";
 }
 
-// Follows the job on every node until it ends there (the first failure stops the watch),
-// then runs `action` (stop) when asked: the summary of the watch, or nothing when the
-// inputs could not be loaded (their error is said, and `code` holds its exit code).
+} // namespace
+
 std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRecord& record,
-                                               plan::JobAction action, int& code) {
+                                               plan::JobAction action, int& code, bool follow) {
     std::optional<report::RunSummary> seen;
-    plan::JobQuery query{record.job_id, record.nodes, action, false, 10};
+    plan::JobQuery query{record.job_id, record.nodes, action, follow, 10};
     code = run_planned(
         ctx, [&](const plan::PlanInputs& in) { return plan::plan_job_query(in, query); },
         [&](const plan::LaunchPlan&, const report::RunSummary& summary, int exit_code) {
@@ -51,7 +50,28 @@ std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRe
     return seen;
 }
 
-} // namespace
+std::string job_state(const report::JobRecord& record, std::optional<long> supervisor) {
+    if (!record.state.empty()) return record.state;
+    return supervisor ? "running" : "unsupervised";
+}
+
+nlohmann::json job_json(const report::JobRecord& record, std::optional<long> supervisor) {
+    nlohmann::json j{
+        {"job_id", record.job_id},
+        {"state", job_state(record, supervisor)},
+        {"started", record.started},
+        {"ended", record.ended.empty() ? nlohmann::json() : nlohmann::json(record.ended)},
+        {"nodes", record.nodes},
+        {"supervisor_pid", supervisor ? nlohmann::json(*supervisor) : nullptr},
+        {"first_failure", nullptr}};
+    if (const auto& f = record.first_failure)
+        j["first_failure"] = {{"node", f->node},
+                              {"stage", f->stage},
+                              {"message", f->message},
+                              {"exit_code", f->exit_code ? nlohmann::json(*f->exit_code) : nullptr},
+                              {"last_lines", f->last_lines}};
+    return j;
+}
 
 std::string utc_timestamp() {
     std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -181,7 +201,7 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
         ctx.err << "clusterctl: supervision interrupted; the job runs on unsupervised\n";
         return 130;
     }
-    if (end.state == "failed") {
+    if (end.state == "failed" || end.state == "lost") {
         ctx.err << fmt::format("clusterctl: {} {} failed first; tearing the job down on every "
                                "node\n",
                                utc_timestamp(),
@@ -195,20 +215,18 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
         r.first_failure = end.first_failure;
     });
     ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id, end.state);
-    return end.state == "failed" ? 1 : 0;
+    return end.state == "failed" || end.state == "lost" ? 1 : 0;
 }
 
 std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor) {
     std::string head = fmt::format("job {}: ", record.job_id);
-    if (record.state == "failed" && record.first_failure) {
+    if ((record.state == "failed" || record.state == "lost") && record.first_failure) {
         const auto& f = *record.first_failure;
-        bool reached = f.stage == "exec" || f.stage == "timeout" || f.stage == "session";
-        std::string what = reached
-                               ? (f.exit_code ? fmt::format("failed first (exit {})", *f.exit_code)
-                                              : std::string("failed first"))
-                               : fmt::format("was lost first ({})", f.stage);
-        std::string text =
-            fmt::format("{}failed ({}): {} {}: {}\n", head, record.ended, f.node, what, f.message);
+        std::string what = record.state == "lost" ? fmt::format("was lost first ({})", f.stage)
+                           : f.exit_code ? fmt::format("failed first (exit {})", *f.exit_code)
+                                         : std::string("failed first");
+        std::string text = fmt::format("{}{} ({}): {} {}: {}\n", head, record.state, record.ended,
+                                       f.node, what, f.message);
         for (const auto& line : f.last_lines)
             text += fmt::format("  {} | {}\n", f.node, line);
         return text;

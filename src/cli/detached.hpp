@@ -6,9 +6,11 @@
 // an attached run. Its liveness is a POSIX lock on JOB.lock: held while it runs, gone with
 // it however it ends. Private to cli/.
 
+#include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/report/job_record.hpp"
 #include "context.hpp"
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -37,5 +39,18 @@ int supervise_job(Context& ctx, const report::JobRecord& record);
 // One line saying what the record knows of the job, for status: its end (who failed
 // first), or whether it is supervised.
 std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor);
+
+// The job's state as `jobs` and `status --json` name it: how it ended (succeeded, failed,
+// lost, stopped), else running (supervised) or unsupervised.
+std::string job_state(const report::JobRecord& record, std::optional<long> supervisor);
+
+// The record as JSON, for `jobs --json` and `status --json`.
+nlohmann::json job_json(const report::JobRecord& record, std::optional<long> supervisor);
+
+// Runs `action` on every node of the job (as status, logs, stop do); its summary, or
+// nothing when the inputs could not be loaded (said, with `code` the exit code).
+std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRecord& record,
+                                               plan::JobAction action, int& code,
+                                               bool follow = false);
 
 } // namespace clusterctl::cli

@@ -3,8 +3,10 @@
 #include "detached.hpp"
 #include "plan_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
+#include <sstream>
 #include <thread>
 
 namespace clusterctl::cli {
@@ -60,7 +62,102 @@ int job_exit_code(Context& ctx, const std::string& job_id) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         record = report::read_job_record(dir, job_id, {});
     }
-    return record && record->state == "failed" ? 1 : 0;
+    return record && (record->state == "failed" || record->state == "lost") ? 1 : 0;
+}
+
+// `status`: what the record knows (how the job ended, or who supervises it), then each
+// node's state from the node itself. Exit code, as `systemctl is-active` users expect: 0
+// running, succeeded or stopped; 1 failed or lost; 3 unknown (a node did not answer).
+int run_status(Context& ctx, const report::JobRecord& record) {
+    std::string dir = report::job_record_dir(ctx.env.home());
+    auto supervisor = running_supervisor(dir, record.job_id);
+    bool json = ctx.options.json;
+    if (!json) ctx.out << describe_job(record, supervisor) << std::flush;
+    // With --json the nodes' lines are not shown: the one document says it all.
+    std::ostringstream unshown;
+    Context run_ctx{ctx.options,
+                    ctx.line,
+                    ctx.env,
+                    json ? unshown : ctx.out,
+                    ctx.err,
+                    ctx.terminal,
+                    ctx.config_given,
+                    ctx.fail_fast,
+                    ctx.secrets_needed,
+                    ctx.lines_to_stderr};
+    if (json) {
+        run_ctx.options.json = false;
+        run_ctx.options.quiet = true;
+    }
+    int code = 0;
+    auto summary = run_job_plan(run_ctx, record, plan::JobAction::status, code);
+    if (!summary) return code;
+    using Kind = report::NodeJobState::Kind;
+    bool failed = record.state == "failed" || record.state == "lost", unknown = false;
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& h : summary->hosts) {
+        auto state = report::parse_job_state(h.steps.empty() ? "" : h.steps.back().job);
+        static constexpr const char* k_names[] = {"none", "running", "exited", "stopped", "lost"};
+        bool answered = !h.steps.empty() && !h.steps.back().job.empty();
+        nlohmann::json n{
+            {"node", h.host},
+            {"state", answered ? k_names[static_cast<int>(state.kind)] : "unreachable"},
+            {"pid", nullptr},
+            {"exit_code", nullptr},
+            {"message", answered ? "" : h.message}};
+        if (state.kind == Kind::running) n["pid"] = state.value;
+        if (state.kind == Kind::exited || state.kind == Kind::stopped) n["exit_code"] = state.value;
+        failed =
+            failed || (state.kind == Kind::exited && state.value != 0) || state.kind == Kind::lost;
+        unknown = unknown || !answered || state.kind == Kind::none;
+        nodes.push_back(std::move(n));
+    }
+    if (json) {
+        nlohmann::json doc = job_json(record, supervisor);
+        doc["nodes"] = std::move(nodes);
+        ctx.out << doc.dump() << "\n" << std::flush;
+    }
+    bool ended = !record.state.empty();
+    if (failed) return 1;
+    return unknown && !ended ? 3 : 0;
+}
+
+// `jobs`: every job on record here, newest first.
+void set_jobs_command(CLI::App& app, CommandTable& table) {
+    auto* sub = app.add_subcommand("jobs", "List the detached jobs started from this machine, "
+                                           "newest first, with their state");
+    sub->footer("States: running (supervised), unsupervised (no supervisor runs: clusterctl "
+                "supervise JOB), succeeded, failed, lost (a node went away), stopped.\n"
+                "Examples:\n"
+                "  clusterctl jobs\n"
+                "  clusterctl jobs --json | jq -r '.[] | select(.state == \"failed\") | .job_id'");
+    table[sub] = [](Context& ctx) {
+        std::string dir = report::job_record_dir(ctx.env.home());
+        auto records = report::list_job_records(dir);
+        if (ctx.options.json) {
+            nlohmann::json all = nlohmann::json::array();
+            for (const auto& r : records)
+                all.push_back(job_json(r, running_supervisor(dir, r.job_id)));
+            ctx.out << all.dump() << "\n";
+            return 0;
+        }
+        if (records.empty()) {
+            ctx.err << "clusterctl: no detached job in " << dir << "\n";
+            return 0;
+        }
+        std::size_t width = 3;
+        for (const auto& r : records)
+            width = std::max(width, r.job_id.size());
+        ctx.out << fmt::format("{:<{}}  {:<20}  {:>5}  {}\n", "JOB", width, "STARTED", "NODES",
+                               "STATE");
+        for (const auto& r : records) {
+            std::string state = job_state(r, running_supervisor(dir, r.job_id));
+            if (r.first_failure) state += fmt::format(": {} first", r.first_failure->node);
+            ctx.out << fmt::format("{:<{}}  {:<20}  {:>5}  {}\n", r.job_id, width, r.started,
+                                   r.nodes.size(), state);
+        }
+        return 0;
+    };
 }
 
 } // namespace
@@ -72,20 +169,23 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
         const char* name;
         plan::JobAction action;
         const char* help;
+        const char* notes;
         const char* example;
     };
     static constexpr JobCommand k_commands[] = {
         {"status", plan::JobAction::status,
          "Show a detached job: how it ended or who supervises it, and each node: running, "
          "exited (code), stopped or lost",
+         "Exit codes: 0 running, succeeded or stopped; 1 failed or lost; 3 unknown (a node did "
+         "not answer); 2 no such job.\n",
          "  clusterctl status              # the job started last\n"
-         "  clusterctl status tiny-20261125-101500-3fa2"},
+         "  clusterctl status tiny-20261125-101500-3fa2 --json | jq .state"},
         {"logs", plan::JobAction::logs,
-         "Print the merged logs of a detached job; -f follows them and exits as the job did",
+         "Print the merged logs of a detached job; -f follows them and exits as the job did", "",
          "  clusterctl logs -f             # until the job ends, or Ctrl-C\n"
          "  clusterctl logs tiny-20261125-101500-3fa2 > run.log"},
         {"stop", plan::JobAction::stop,
-         "Tear a detached job down on every node: TERM to its processes, KILL after 10 s",
+         "Tear a detached job down on every node: TERM to its processes, KILL after 10 s", "",
          "  clusterctl stop\n"
          "  clusterctl stop tiny-20261125-101500-3fa2"},
     };
@@ -97,7 +197,7 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
         if (c.action == plan::JobAction::logs)
             sub->add_flag("-f,--follow", *follow,
                           "Keep printing new lines until the job ends; exit as it did");
-        sub->footer(std::string("Examples:\n") + c.example);
+        sub->footer(std::string(c.notes) + "Examples:\n" + c.example);
         plan::JobAction action = c.action;
         table[sub] = [action, job, follow](Context& ctx) {
             auto record =
@@ -108,9 +208,7 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
             if (!o.quiet && !o.json && action != plan::JobAction::logs)
                 ctx.err << fmt::format("clusterctl: job {} (started {}) on {} nodes\n",
                                        record->job_id, record->started, record->nodes.size());
-            if (action == plan::JobAction::status && !o.json)
-                ctx.out << describe_job(*record, running_supervisor(dir, record->job_id))
-                        << std::flush;
+            if (action == plan::JobAction::status) return run_status(ctx, *record);
             if (action == plan::JobAction::stop) {
                 // The supervisor then records the job as stopped, not failed.
                 record->stop_requested = utc_timestamp();
@@ -126,6 +224,7 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
         };
     }
     set_supervise_command(app, table);
+    set_jobs_command(app, table);
 }
 
 } // namespace clusterctl::cli

@@ -3,6 +3,7 @@
 #include "clusterctl/report/host_outcome.hpp"
 #include "clusterctl/util/strings.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
@@ -63,6 +64,10 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record) {
             const HostOutcome& h = watch.hosts[first];
             end.first_failure = JobRecord::FirstFailure{h.host, std::string(stage_label(h)),
                                                         h.message, h.exit_code, h.last_lines};
+            // Its job did not fail: the node went away (its connection, or the node itself).
+            NodeJobState s = parse_job_state(h.steps.empty() ? "" : h.steps.back().job);
+            bool job_failed = h.stage == FailureStage::exec || h.stage == FailureStage::timeout;
+            if (s.kind == Kind::lost || (!job_failed && s.kind != Kind::exited)) end.state = "lost";
         }
     }
     return end;
@@ -104,50 +109,16 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
     return "";
 }
 
-util::Result<JobRecord> read_job_record(const std::string& dir, const std::string& job_id,
-                                        const util::SourceLocation& where) {
-    auto job_error = [&](std::string message, std::string hint = "") {
-        return util::Diagnostic{where, std::move(message), std::move(hint)};
-    };
-    std::string path;
-    if (!job_id.empty() && !util::is_valid_job_id(job_id))
-        return util::fail(
-            job_error(fmt::format("bad job id {}", util::quoted(job_id)), util::k_job_id_hint));
-    if (!job_id.empty()) {
-        path = fmt::format("{}/{}.json", dir, job_id);
-        if (!fs::exists(path))
-            return util::fail(
-                job_error(fmt::format("no detached job {} ({} not found)", job_id, path),
-                          "clusterctl status lists the latest; ls " + dir));
-    } else {
-        // The latest: job ids sort by their start time only within one config's stem, and
-        // a supervisor rewrites a record when its job ends; so go by the time each record
-        // says it started (ISO 8601 sorts as text), then by the file's time.
-        std::error_code ec;
-        std::pair<std::string, fs::file_time_type> newest{};
-        for (const auto& e : fs::directory_iterator(dir, ec)) {
-            if (e.path().extension() != ".json") continue;
-            std::ifstream in(e.path());
-            nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-            std::string started = j.is_object() && j.contains("started") && j["started"].is_string()
-                                      ? j["started"].get<std::string>()
-                                      : "";
-            std::pair<std::string, fs::file_time_type> when{started, e.last_write_time(ec)};
-            if (path.empty() || when > newest) {
-                newest = when;
-                path = e.path().string();
-            }
-        }
-        if (path.empty())
-            return util::fail(job_error(fmt::format("no detached job in {}", dir),
-                                        "start one with clusterctl train --detach"));
-    }
-    std::ifstream in(path);
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("job_id") || !j.contains("nodes"))
-        return util::fail(job_error(fmt::format("{}: not a clusterctl job record", path)));
+namespace {
+
+// A record from its JSON; nothing when it is not one.
+std::optional<JobRecord> parse_record(const nlohmann::json& j) {
+    if (!j.is_object() || !j.contains("job_id") || !j.contains("nodes") || !j["nodes"].is_array())
+        return std::nullopt;
     JobRecord r;
-    auto text = [&](const char* key) { return j.value(key, std::string()); };
+    auto text = [&](const char* key) {
+        return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
     r.job_id = text("job_id");
     r.started = text("started");
     r.config = text("config");
@@ -176,6 +147,59 @@ util::Result<JobRecord> read_job_record(const std::string& dir, const std::strin
         r.first_failure = std::move(failure);
     }
     return r;
+}
+
+std::optional<JobRecord> load_record(const std::string& path) {
+    std::ifstream in(path);
+    return parse_record(nlohmann::json::parse(in, nullptr, false));
+}
+
+} // namespace
+
+std::vector<JobRecord> list_job_records(const std::string& dir) {
+    // Job ids sort by their start time only within one config's stem, and a supervisor
+    // rewrites a record when its job ends; so by the time each record says it started (ISO
+    // 8601 sorts as text), then by the file's time.
+    std::vector<std::pair<std::pair<std::string, fs::file_time_type>, JobRecord>> found;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        if (e.path().extension() != ".json") continue;
+        auto record = load_record(e.path().string());
+        if (!record) continue;
+        std::error_code time_ec;
+        auto when = std::make_pair(record->started, e.last_write_time(time_ec));
+        found.emplace_back(when, std::move(*record));
+    }
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<JobRecord> records;
+    for (auto& [when, record] : found)
+        records.push_back(std::move(record));
+    return records;
+}
+
+util::Result<JobRecord> read_job_record(const std::string& dir, const std::string& job_id,
+                                        const util::SourceLocation& where) {
+    auto job_error = [&](std::string message, std::string hint = "") {
+        return util::Diagnostic{where, std::move(message), std::move(hint)};
+    };
+    if (job_id.empty()) {
+        auto records = list_job_records(dir);
+        if (records.empty())
+            return util::fail(job_error(fmt::format("no detached job in {}", dir),
+                                        "start one with clusterctl train --detach"));
+        return std::move(records.front());
+    }
+    if (!util::is_valid_job_id(job_id))
+        return util::fail(
+            job_error(fmt::format("bad job id {}", util::quoted(job_id)), util::k_job_id_hint));
+    std::string path = fmt::format("{}/{}.json", dir, job_id);
+    if (!fs::exists(path))
+        return util::fail(job_error(fmt::format("no detached job {} ({} not found)", job_id, path),
+                                    "clusterctl jobs lists them; ls " + dir));
+    auto record = load_record(path);
+    if (!record) return util::fail(job_error(fmt::format("{}: not a clusterctl job record", path)));
+    return std::move(*record);
 }
 
 } // namespace clusterctl::report

@@ -232,6 +232,16 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
     EXPECT_EQ(bare.wait(60s), 0) << bare.err();
     EXPECT_NE(bare.out().find("node-001: running (pid "), std::string::npos) << bare.out();
     EXPECT_NE(bare.out().find("node-002: running (pid "), std::string::npos) << bare.out();
+    auto json = s.run({"status", "--json"});
+    EXPECT_EQ(json.code, 0) << json.err;
+    auto doc = nlohmann::json::parse(json.out, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << json.out;
+    EXPECT_EQ(doc["job_id"], job);
+    EXPECT_EQ(doc["state"], "running");
+    EXPECT_TRUE(doc["supervisor_pid"].is_number_integer()) << json.out;
+    ASSERT_EQ(doc["nodes"].size(), 2u) << json.out;
+    EXPECT_EQ(doc["nodes"][0]["state"], "running");
+    EXPECT_TRUE(doc["nodes"][0]["pid"].is_number_integer()) << json.out;
 
     auto follow = s.start({"logs", "-f", job});
     ASSERT_TRUE(eventually(
@@ -299,6 +309,7 @@ TEST(Detach, TheSupervisorTearsAFailedJobDownEverywhere) {
 
     // status says who failed first, with its last lines, before the nodes' states.
     auto status = s.run({"status", job});
+    EXPECT_EQ(status.code, 1) << "a failed job";
     EXPECT_EQ(status.out.rfind("job " + job + ": failed (", 0), 0u) << status.out;
     EXPECT_NE(status.out.find("node-003 failed first (exit 1)"), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("node-003 | [default"), std::string::npos) << status.out;
@@ -307,6 +318,28 @@ TEST(Detach, TheSupervisorTearsAFailedJobDownEverywhere) {
     auto logs = s.run({"logs", "-f", job}, {}, 60s);
     EXPECT_EQ(logs.code, 1) << logs.err;
     EXPECT_NE(logs.out.find("node-003: [default"), std::string::npos);
+
+    // The same as data: states as fields, the job's own id.
+    auto json = s.run({"status", job, "--json"});
+    EXPECT_EQ(json.code, 1);
+    auto doc = nlohmann::json::parse(json.out, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << json.out;
+    EXPECT_EQ(doc["job_id"], job);
+    EXPECT_EQ(doc["state"], "failed");
+    EXPECT_EQ(doc["first_failure"]["node"], "node-003");
+    ASSERT_EQ(doc["nodes"].size(), 3u) << json.out;
+    for (const auto& n : doc["nodes"]) {
+        EXPECT_TRUE(n["state"] == "stopped" || n["state"] == "exited") << n.dump();
+        EXPECT_TRUE(n["exit_code"].is_number_integer()) << n.dump();
+    }
+    auto jobs = s.run({"jobs"});
+    EXPECT_EQ(jobs.code, 0);
+    EXPECT_NE(jobs.out.find(job), std::string::npos) << jobs.out;
+    EXPECT_NE(jobs.out.find("failed: node-003 first"), std::string::npos) << jobs.out;
+    auto listed = nlohmann::json::parse(s.run({"jobs", "--json"}).out, nullptr, false);
+    ASSERT_TRUE(listed.is_array() && !listed.empty()) << listed.dump();
+    EXPECT_EQ(listed[0]["job_id"], job);
+    EXPECT_EQ(listed[0]["state"], "failed");
     EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
 }
 
@@ -323,11 +356,13 @@ TEST(Detach, ALostNodeIsNamedAndTheOthersTornDown) {
     for (pid_t pid : s.on_node(2, ""))
         ::kill(pid, SIGKILL);
     auto lost_at = Clock::now();
-    EXPECT_EQ(ended_state(s, job), "failed");
+    EXPECT_EQ(ended_state(s, job), "lost");
     std::cerr << "[ measure ] detached, node lost: recorded " << seconds_since(lost_at)
               << " s after\n";
     EXPECT_EQ(s.leftovers(), "");
     auto status = s.run({"status", job});
+    EXPECT_EQ(status.code, 1) << "a lost job";
+    EXPECT_NE(status.out.find("job " + job + ": lost ("), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("node-002 was lost first"), std::string::npos) << status.out;
 }
 

@@ -26,7 +26,7 @@ struct JobRecord {
 
     long supervisor_pid = 0; // the last supervisor started; JOB.lock says whether it runs
     // How the job ended, as its supervisor saw it: "" while it runs (or nobody watched it
-    // end), else succeeded, failed or stopped; and when.
+    // end), else succeeded, failed, lost or stopped; and when.
     std::string state, ended;
     struct FirstFailure {
         std::string node;
@@ -53,8 +53,9 @@ NodeJobState parse_job_state(std::string_view text);
 // How a supervised job ended, from its watch (every node followed until its job ended
 // there, fail-fast) and its record: succeeded when every node exited 0; stopped when
 // `clusterctl stop` was run or a node said it was stopped (and none failed first);
-// failed otherwise, with the first node to fail. Empty state: the watch was interrupted,
-// so nobody knows yet.
+// otherwise failed (the first node to fail: its job exited non-zero or logged a failed
+// worker) or lost (the first node to fail went away: its connection, or its processes with
+// no exit code). Empty state: the watch was interrupted, so nobody knows yet.
 struct JobEnd {
     std::string state;
     std::optional<JobRecord::FirstFailure> first_failure;
@@ -68,6 +69,9 @@ std::string write_job_record(const std::string& dir, const JobRecord& record);
 // DIR/JOB.lock and DIR/JOB.supervisor.log.
 std::string job_lock_path(const std::string& dir, const std::string& job_id);
 std::string supervisor_log_path(const std::string& dir, const std::string& job_id);
+
+// Every record in DIR, the job started last first.
+std::vector<JobRecord> list_job_records(const std::string& dir);
 
 // `job_id` empty: the job started last. Errors (at `where`, the JOB argument) name the
 // file, or say there is none.

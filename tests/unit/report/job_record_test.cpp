@@ -51,6 +51,11 @@ TEST(JobRecord, HowASupervisedJobEnded) {
     EXPECT_EQ(end.first_failure->exit_code, 1);
     EXPECT_EQ(end.first_failure->last_lines.size(), 1u);
 
+    // A node that went away is lost, not failed.
+    watch.hosts[1].stage = report::FailureStage::channel;
+    EXPECT_EQ(report::job_end(watch, record).state, "lost");
+    watch.hosts[1].stage = report::FailureStage::exec;
+
     // `clusterctl stop` was asked: what the stop made torchrun print is no failure.
     record.stop_requested = "2026-12-01T00:00:00Z";
     EXPECT_EQ(report::job_end(watch, record).state, "stopped");
