@@ -27,6 +27,14 @@ public:
         if (m_logs) m_logs->line(host, line);
         m_progress.status(m_names[host], ""); // its progress bar, if any, is done
     }
+    // What stopped hosts print (a wall of SignalException tracebacks) would bury the
+    // failure: it goes to the host's log only, and is counted. Without logs it is shown.
+    void on_teardown_line(std::size_t host, bool is_stderr, std::string_view line) override {
+        if (!m_logs) return on_line(host, is_stderr, line);
+        m_logs->line(host, line);
+        ++m_teardown_lines;
+    }
+    std::size_t teardown_lines() const { return m_teardown_lines; }
     // A progress bar on a terminal: one updating line per host under the counts. Not on
     // a terminal: only the bar's last state, as an ordinary line when it ends.
     void on_status(std::size_t host, std::string_view text) override {
@@ -65,6 +73,7 @@ private:
     output::RunLogs* m_logs;
     std::ostream& m_err;
     bool m_quiet;
+    std::size_t m_teardown_lines = 0;
 };
 
 } // namespace clusterctl::cli

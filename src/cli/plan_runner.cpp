@@ -83,6 +83,11 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
         ctx.err << "clusterctl: steps per host\n" << report::render_step_table(summary, color);
     if (!ctx.options.quiet || code != report::ExitCode::success)
         ctx.err << report::render_summary_text(summary, color) << std::flush;
+    if (observer.teardown_lines() > 0 && !ctx.options.quiet)
+        ctx.err << fmt::format("clusterctl: {} line{} the hosts printed while being stopped "
+                               "(tracebacks of the stopped processes) are in their logs only\n",
+                               observer.teardown_lines(),
+                               observer.teardown_lines() == 1 ? "" : "s");
     return after ? after(plan, summary, report::to_int(code)) : report::to_int(code);
 }
 

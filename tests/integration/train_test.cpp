@@ -180,6 +180,15 @@ TEST(Train, FailingRankTearsTheJobDownEverywhere) {
     EXPECT_NE(first, std::string::npos) << err;
     EXPECT_EQ(err.find("ok: reachable", first), std::string::npos) << "the launch's lines only";
     EXPECT_NE(err.find("failing on purpose", first), std::string::npos) << err;
+    // The stopped torchruns' SignalException tracebacks are teardown, not the failure: in
+    // the logs, not on the console.
+    EXPECT_EQ(p->out().find("SignalException"), std::string::npos) << p->out();
+    EXPECT_EQ(err.find("SignalException"), std::string::npos) << err;
+    std::string logs;
+    for (const char* node : {"node-001", "node-002", "node-003"})
+        logs += read_file(s.file(std::string("logs/") + node + ".log"));
+    EXPECT_NE(logs.find("SignalException"), std::string::npos) << logs;
+    EXPECT_NE(err.find("printed while being stopped"), std::string::npos) << err;
     auto summary = summary_of(s);
     EXPECT_EQ(summary["first_failure"], "node-003") << summary.dump();
     EXPECT_EQ(host_in(summary, "node-001")["state"], "cancelled");
@@ -195,6 +204,8 @@ TEST(Train, CtrlCStopsEveryNode) {
         << p->out() << p->err();
     p->signal(SIGINT);
     EXPECT_EQ(p->wait(30s), 130) << p->err();
+    EXPECT_EQ((p->out() + p->err()).find("SignalException"), std::string::npos)
+        << p->out() << p->err();
     EXPECT_EQ(s.leftovers(), "");
 }
 

@@ -32,9 +32,10 @@ public:
     void feed(bool is_stderr, std::string_view data, Clock::time_point now);
     // The task has ended: a last line without its '\n' is a line too.
     void flush();
-    // From now on the lines are a teardown's (after the command reported its failure):
-    // they are shown, but the tail keeps the lines from before.
-    void freeze_tail() { m_tail_frozen = true; }
+    // clusterctl is stopping the command (it reported its failure, fail-fast, Ctrl-C, a
+    // timeout): from now on its lines are the teardown's (RunObserver::on_teardown_line),
+    // and the tail keeps the lines from before.
+    void stopping() { m_stopping = true; }
 
     bool skipped() const { return m_skipped; }
     std::optional<long> process_group() const { return m_process_group; }
@@ -53,7 +54,7 @@ private:
     LineTail m_tail;
     std::string m_failure_line;
     Clock::time_point m_next_status{};
-    bool m_skipped = false, m_tail_frozen = false;
+    bool m_skipped = false, m_stopping = false;
     std::optional<long> m_process_group;
     std::optional<int> m_reported_exit;
     std::string m_job_state;

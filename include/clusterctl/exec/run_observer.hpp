@@ -19,6 +19,12 @@ class RunObserver {
 public:
     virtual ~RunObserver() = default;
     virtual void on_line(std::size_t host, bool is_stderr, std::string_view line) = 0;
+    // A line the host printed after clusterctl began stopping it (Ctrl-C, fail-fast, its
+    // own reported failure, a timeout): teardown noise, such as torchrun's SignalException
+    // tracebacks, not the failure. Shown as any line unless the observer keeps it aside.
+    virtual void on_teardown_line(std::size_t host, bool is_stderr, std::string_view line) {
+        on_line(host, is_stderr, line);
+    }
     // A line being rewritten in place with '\r' (a progress bar): its latest state, at
     // most a few times a second per host. The line itself comes to on_line at its '\n'.
     virtual void on_status(std::size_t /*host*/, std::string_view /*text*/) {}

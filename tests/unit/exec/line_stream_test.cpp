@@ -11,12 +11,15 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Recorder : exec::RunObserver {
-    std::vector<std::string> lines, statuses;
+    std::vector<std::string> lines, statuses, teardown;
     void on_line(std::size_t host, bool is_stderr, std::string_view line) override {
         lines.push_back(std::to_string(host) + (is_stderr ? " err " : " out ") + std::string(line));
     }
     void on_status(std::size_t host, std::string_view text) override {
         statuses.push_back(std::to_string(host) + " " + std::string(text));
+    }
+    void on_teardown_line(std::size_t, bool, std::string_view line) override {
+        teardown.push_back(std::string(line));
     }
 };
 
@@ -95,15 +98,21 @@ TEST(LineStream, AProgressBarShowsAtMostFourTimesASecondAndEndsAsOneLine) {
     EXPECT_EQ(seen.lines, (std::vector<std::string>{"0 out 100%"}));
 }
 
-TEST(LineStream, ATeardownsLinesAreShownButTheTailKeepsTheFailure) {
-    Fixture f;
+TEST(LineStream, ATeardownsLinesAreKeptApartAndTheTailKeepsTheFailure) {
+    Fixture f(0, "hf_secret");
     auto& [secrets, seen, s] = f;
     s.begin("failed (exitcode: ");
     s.feed(false, "rank 1 failed (exitcode: 1)\n", t0);
-    s.freeze_tail();
-    s.feed(true, "SignalException: process got signal 15\n", t0);
+    s.stopping();
+    s.feed(true, "SignalException: process got signal 15 hf_secret\n", t0);
     s.feed(false, "last words", t0);
     s.flush();
-    EXPECT_EQ(seen.lines.size(), 3u);
+    EXPECT_EQ(seen.lines, (std::vector<std::string>{"0 out rank 1 failed (exitcode: 1)"}));
+    EXPECT_EQ(seen.teardown, (std::vector<std::string>{"SignalException: process got signal 15 ***",
+                                                       "last words"}));
     EXPECT_EQ(s.tail().lines(), (std::vector<std::string>{"rank 1 failed (exitcode: 1)"}));
+    // The next task starts afresh.
+    s.begin("");
+    s.feed(false, "next\n", t0);
+    EXPECT_EQ(seen.lines.back(), "0 out next");
 }
