@@ -389,6 +389,16 @@ TEST(Detach, SuperviseWatchesAJobAgainAfterItsSupervisorWasKilled) {
     auto supervisors = s.supervisors();
     ASSERT_EQ(supervisors.size(), 1u);
     EXPECT_EQ(s.job_record(job)["supervisor_pid"], supervisors[0]);
+    // It leads a session of its own with no terminal: closing the user's terminal or their
+    // logout (a hangup to their session) does not reach it.
+    std::string stat = read_file("/proc/" + std::to_string(supervisors[0]) + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string state;
+    long parent = 0, group = 0, session = 0, tty = -1;
+    fields >> state >> parent >> group >> session >> tty;
+    EXPECT_EQ(session, supervisors[0]) << stat;
+    EXPECT_EQ(tty, 0) << stat;
+    EXPECT_NE(session, ::getsid(0));
     ::kill(supervisors[0], SIGKILL);
     ASSERT_TRUE(eventually([&] { return s.supervisors().empty(); }, 10s));
 
