@@ -40,7 +40,7 @@ std::string self_executable() {
 std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRecord& record,
                                                plan::JobAction action, int& code, bool follow) {
     std::optional<report::RunSummary> seen;
-    plan::JobQuery query{record.job_id, record.nodes, action, follow, 10};
+    plan::JobQuery query{record.job_id, record.nodes, action, follow, -1, 10};
     code = run_planned(
         ctx, [&](const plan::PlanInputs& in) { return plan::plan_job_query(in, query); },
         [&](const plan::LaunchPlan&, const report::RunSummary& summary, int exit_code) {

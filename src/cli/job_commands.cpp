@@ -1,3 +1,4 @@
+#include "clusterctl/config/host_list.hpp"
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/report/job_record.hpp"
 #include "detached.hpp"
@@ -49,6 +50,25 @@ void set_supervise_command(CLI::App& app, CommandTable& table) {
                                    report::supervisor_log_path(dir, record->job_id));
         return 0;
     };
+}
+
+// The job's nodes that `expression` names, in node-rank order; a name that is not one of
+// them is an error.
+util::Result<std::vector<std::string>> pick_nodes(const report::JobRecord& record,
+                                                  const std::string& expression,
+                                                  const util::SourceLocation& where) {
+    auto wanted = config::expand_host_list(expression, where);
+    if (!wanted) return util::fail(wanted.error());
+    for (const auto& name : *wanted)
+        if (std::find(record.nodes.begin(), record.nodes.end(), name) == record.nodes.end())
+            return util::fail(util::error_at(
+                where, fmt::format("{} is not a node of job {}", name, record.job_id),
+                fmt::format("its nodes: {}", config::fold_host_list(record.nodes))));
+    std::vector<std::string> picked;
+    for (const auto& node : record.nodes)
+        if (std::find(wanted->begin(), wanted->end(), node) != wanted->end())
+            picked.push_back(node);
+    return picked;
 }
 
 // After `logs -f`: the job has ended on every node. Its supervisor, if it runs, says how
@@ -193,13 +213,23 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
         auto* sub = app.add_subcommand(c.name, c.help);
         auto job = std::make_shared<std::string>();
         auto follow = std::make_shared<bool>(false);
+        auto tail = std::make_shared<int>(-1);
+        auto nodes = std::make_shared<std::string>();
         sub->add_option("JOB", *job, "Job id, as train --detach printed it (default: the latest)");
-        if (c.action == plan::JobAction::logs)
+        if (c.action == plan::JobAction::logs) {
             sub->add_flag("-f,--follow", *follow,
                           "Keep printing new lines until the job ends; exit as it did");
+            sub->add_option("-n,--tail", *tail,
+                            "Only the last N lines of each node (then what "
+                            "comes, with -f)")
+                ->check(CLI::NonNegativeNumber)
+                ->option_text("N");
+            sub->add_option("--node", *nodes, "Only these nodes: 'node-003', 'node-[001-004]'")
+                ->option_text("HOSTS");
+        }
         sub->footer(std::string(c.notes) + "Examples:\n" + c.example);
         plan::JobAction action = c.action;
-        table[sub] = [action, job, follow](Context& ctx) {
+        table[sub] = [action, job, follow, tail, nodes](Context& ctx) {
             auto record =
                 load_job(ctx, *job, job->empty() ? ctx.line.at_arg(0) : ctx.line.at_token(*job));
             if (!record) return report_error(ctx, record.error());
@@ -215,7 +245,12 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
                 if (std::string error = report::write_job_record(dir, *record); !error.empty())
                     ctx.err << "clusterctl: warning: " << error << "\n";
             }
-            plan::JobQuery query{record->job_id, record->nodes, action, *follow, 10};
+            plan::JobQuery query{record->job_id, record->nodes, action, *follow, *tail, 10};
+            if (!nodes->empty()) {
+                auto picked = pick_nodes(*record, *nodes, ctx.line.at_value({"--node"}));
+                if (!picked) return report_error(ctx, picked.error());
+                query.hosts = std::move(*picked);
+            }
             int code = run_planned(
                 ctx, [&](const plan::PlanInputs& in) { return plan::plan_job_query(in, query); });
             if (action == plan::JobAction::logs && *follow && code == 0)

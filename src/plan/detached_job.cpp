@@ -75,17 +75,21 @@ if [ -e "$d/$n.stopped" ]; then )SH")
     s.add("exit 1\n");
 }
 
-void add_logs_body(util::ShellScript& s, bool follow) {
+void add_logs_body(util::ShellScript& s, bool follow, int tail) {
     s.add(R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
 )SH");
+    std::string from = tail < 0 ? "+1" : std::to_string(tail); // tail -n: the last N, or all
     if (!follow) {
-        s.add("exec cat -- \"$d/$n.log\"\n");
+        s.add(R"SH(exec tail -n {} -- "$d/$n.log"
+)SH",
+              from);
         return;
     }
     // tail --pid ends when the job's leader does; until then it follows the file.
     s.add(
-        R"SH(if alive; then tail -n +1 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; else cat -- "$d/$n.log"; fi
-)SH");
+        R"SH(if alive; then tail -n {} -F --pid="$p" -- "$d/$n.log" 2>/dev/null; else tail -n {} -- "$d/$n.log"; fi
+)SH",
+        from, from);
     add_end_body(s);
 }
 
@@ -169,7 +173,7 @@ util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& qu
             add_status_body(body);
             break;
         case JobAction::logs:
-            add_logs_body(body, query.follow);
+            add_logs_body(body, query.follow, query.tail);
             break;
         case JobAction::stop:
             add_stop_body(body, query.grace_s);

@@ -5,6 +5,7 @@
 
 #include "sandbox.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <gtest/gtest.h>
 #include <map>
@@ -263,6 +264,16 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
         },
         120s))
         << follow->out() << follow->err();
+
+    // One node's last line: its prefix, one line.
+    auto last = s.run({"logs", job, "--tail", "1", "--node", "node-002"});
+    EXPECT_EQ(last.code, 0) << last.err;
+    EXPECT_EQ(last.out.rfind("node-002: ", 0), 0u) << last.out;
+    EXPECT_EQ(std::count(last.out.begin(), last.out.end(), '\n'), 1) << last.out;
+    auto stranger = s.run({"logs", job, "--node", "node-009"});
+    EXPECT_EQ(stranger.code, 2);
+    EXPECT_NE(stranger.err.find("error: node-009 is not a node of job " + job), std::string::npos)
+        << stranger.err;
 
     auto stop = s.run({"stop", job});
     EXPECT_EQ(stop.code, 0) << stop.err;

@@ -34,6 +34,7 @@ struct JobQuery {
     std::vector<std::string> hosts; // the job's nodes, as recorded at launch
     JobAction action = JobAction::status;
     bool follow = false; // logs -f
+    int tail = -1;       // logs: the last N lines (then what comes, with follow); -1: all
     int grace_s = 10;    // stop
 };
 
