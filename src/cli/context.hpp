@@ -65,6 +65,7 @@ void set_setup_command(CLI::App& app, CommandTable& table);
 void set_download_command(CLI::App& app, CommandTable& table);
 void set_check_command(CLI::App& app, CommandTable& table);
 void set_train_command(CLI::App& app, CommandTable& table);
-void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop, supervise, jobs
+void set_job_commands(CLI::App& app, CommandTable& table); // status, logs, stop, supervise, jobs,
+                                                           // stacks
 
 } // namespace clusterctl::cli

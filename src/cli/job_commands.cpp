@@ -1,12 +1,14 @@
 #include "clusterctl/config/host_list.hpp"
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/report/job_record.hpp"
+#include "clusterctl/report/stacks.hpp"
 #include "detached.hpp"
 #include "plan_runner.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -142,6 +144,61 @@ int run_status(Context& ctx, const report::JobRecord& record) {
     return unknown && !ended ? 3 : 0;
 }
 
+// `stacks [JOB]`: every rank's Python stack, now: one file per rank in the run's log
+// folder, and where each rank is, ranks in the same place folded together.
+void set_stacks_command(CLI::App& app, CommandTable& table) {
+    auto* sub = app.add_subcommand(
+        "stacks", "Show where every rank of a running detached job is: its Python stack");
+    auto job = std::make_shared<std::string>();
+    sub->add_option("JOB", *job, "Job id, as train --detach printed it (default: the latest)");
+    sub->footer("Each rank's stack (all threads) goes into a file of the run's log folder; the "
+                "summary shows each rank's innermost frame. A rank waiting on a hung peer shows "
+                "its next synchronisation with the GPU (.item(), .cpu()), not the collective.\n"
+                "Examples:\n"
+                "  clusterctl stacks\n"
+                "  clusterctl stacks tiny-20261125-101500-3fa2");
+    table[sub] = [job](Context& ctx) {
+        auto record =
+            load_job(ctx, *job, job->empty() ? ctx.line.at_arg(0) : ctx.line.at_token(*job));
+        if (!record) return report_error(ctx, record.error());
+        std::ostringstream captured;
+        Context run_ctx{ctx.options, ctx.line,         ctx.env,       captured,           ctx.err,
+                        Terminal{},  ctx.config_given, ctx.fail_fast, ctx.secrets_needed, false};
+        run_ctx.options.json = false;
+        run_ctx.options.no_prefix = false;
+        run_ctx.options.gather = false;
+        run_ctx.options.quiet = true;
+        int code = 0;
+        auto summary = run_job_plan(run_ctx, *record, plan::JobAction::stacks, code);
+        if (!summary) return code;
+        auto stacks = report::parse_rank_stacks(captured.str());
+        std::sort(stacks.begin(), stacks.end(),
+                  [](const auto& a, const auto& b) { return a.rank < b.rank; });
+        std::string dir = summary->log_dir;
+        for (const auto& s : stacks)
+            if (!dir.empty())
+                std::ofstream(fmt::format("{}/rank-{}.txt", dir, s.rank))
+                    << fmt::format("# rank {} on {}, pid {}\n", s.rank, s.node, s.pid) << s.text;
+        if (ctx.options.json) {
+            nlohmann::json all = nlohmann::json::array();
+            for (const auto& s : stacks)
+                all.push_back({{"rank", s.rank},
+                               {"node", s.node},
+                               {"pid", s.pid},
+                               {"innermost", report::innermost_frame(s.text)},
+                               {"stack", s.text}});
+            ctx.out << all.dump() << "\n";
+            return code;
+        }
+        ctx.out << fmt::format("job {}: stacks of {} rank{}{}\n", record->job_id, stacks.size(),
+                               stacks.size() == 1 ? "" : "s",
+                               dir.empty() ? "" : fmt::format(" (one file each in {})", dir));
+        for (const auto& line : report::summarize_stacks(stacks))
+            ctx.out << "  " << line << "\n";
+        return stacks.empty() ? 1 : code;
+    };
+}
+
 // `jobs`: every job on record here, newest first.
 void set_jobs_command(CLI::App& app, CommandTable& table) {
     auto* sub = app.add_subcommand("jobs", "List the detached jobs started from this machine, "
@@ -260,6 +317,7 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
     }
     set_supervise_command(app, table);
     set_jobs_command(app, table);
+    set_stacks_command(app, table);
 }
 
 } // namespace clusterctl::cli

@@ -124,7 +124,75 @@ fi
           grace_s * 10, grace_s);
 }
 
+// faulthandler writes from its C signal handler: a rank blocked in a collective still
+// dumps. The file stays open for the life of the process (a module global holds it).
+constexpr util::ScriptText<2> k_stack_hook = R"SH(j="$HOME/.clusterctl/jobs/"{}
+mkdir -p -- "$j/py" "$j/stacks/"{} || exit 1
+cat >"$j/py/sitecustomize.py" <<'CLUSTERCTL_PY'
+import os
+if os.environ.get("CLUSTERCTL_STACKS"):
+    try:
+        import faulthandler, signal
+        _who = "rank-" + os.environ["RANK"] if "RANK" in os.environ else "agent-%d" % os.getpid()
+        _clusterctl_stacks = open(os.path.join(os.environ["CLUSTERCTL_STACKS"], _who + ".txt"), "a")
+        faulthandler.register(signal.SIGUSR2, file=_clusterctl_stacks, all_threads=True)
+    except Exception:
+        pass
+# The sitecustomize this one hides on sys.path (a distribution's, an environment's) runs too.
+try:
+    import importlib.util, sys
+    _here = os.path.dirname(os.path.abspath(__file__))
+    for _dir in sys.path:
+        _next = os.path.join(os.path.abspath(_dir or "."), "sitecustomize.py")
+        if os.path.dirname(_next) != _here and os.path.isfile(_next):
+            _spec = importlib.util.spec_from_file_location("_hidden_sitecustomize", _next)
+            _spec.loader.exec_module(importlib.util.module_from_spec(_spec))
+            break
+except Exception:
+    pass
+CLUSTERCTL_PY
+)SH";
+
+// Every process of this node's job with a rank (its environment says RANK and this
+// node's stacks folder) gets SIGUSR2; what each appends to its file comes back, headed.
+constexpr util::ScriptText<1> k_stacks_body = R"SH(s="$d/stacks/"{}
+found=
+for e in /proc/[0-9]*/environ; do
+  pid=${e#/proc/}; pid=${pid%/environ}
+  env=$(tr '\0' '\n' <"$e" 2>/dev/null) || continue
+  printf '%s\n' "$env" | grep -qxF "CLUSTERCTL_STACKS=$s" || continue
+  r=$(printf '%s\n' "$env" | sed -n 's/^RANK=//p')
+  [ -n "$r" ] && [ -e "$s/rank-$r.txt" ] || continue
+  found="$found $r:$pid:$(stat -c %s -- "$s/rank-$r.txt")"
+  kill -USR2 "$pid" 2>/dev/null
+done
+if [ -z "$found" ]; then echo "no rank of job $d runs here" >&2; exit 1; fi
+i=0
+while [ "$i" -lt 50 ]; do
+  grown=1
+  for f in $found; do
+    r=${f%%:*}; o=${f##*:}
+    [ "$(stat -c %s -- "$s/rank-$r.txt")" -gt "$o" ] || grown=
+  done
+  [ -n "$grown" ] && break
+  sleep 0.1; i=$((i + 1))
+done
+sleep 0.2
+for f in $found; do
+  r=${f%%:*}; rest=${f#*:}; pid=${rest%%:*}; o=${f##*:}
+  echo "=== rank $r pid $pid"
+  tail -c +"$((o + 1))" -- "$s/rank-$r.txt"
+done
+)SH";
+
 } // namespace
+
+void add_stack_hook(util::ShellScript& s, const std::string& job_id, const std::string& node) {
+    s.add(k_stack_hook, job_id, node);
+    s.add(R"SH(export PYTHONPATH="$j/py${PYTHONPATH:+:$PYTHONPATH}" CLUSTERCTL_STACKS="$j/stacks/"{}
+)SH",
+          node);
+}
 
 util::ShellScript detached_launch_body(const std::string& job_id, const std::string& node,
                                        const std::vector<std::string>& argv) {
@@ -134,6 +202,7 @@ util::ShellScript detached_launch_body(const std::string& job_id, const std::str
     // (a trap, unlike an ignored signal, is not inherited by torchrun) so that it outlives
     // torchrun and records its exit code. $0 of that bash is the files' stem.
     util::ShellScript s = job_prelude(job_id, node);
+    add_stack_hook(s, job_id, node);
     s.add(R"SH(mkdir -p -- "$d" || exit 1
 rm -f -- "$d/$n.exit" "$d/$n.stopped" "$d/$n.pid"
 setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@"; echo "$?" >"$0.exit"' "$d/$n" {} </dev/null >"$d/$n.log" 2>&1 &
@@ -151,7 +220,7 @@ echo "started: pid $(cat -- "$d/$n.pid"), log $d/$n.log"
 
 util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& query) {
     static constexpr Action k_actions[] = {Action::status, Action::logs, Action::stop,
-                                           Action::watch};
+                                           Action::watch, Action::stacks};
     LaunchPlan plan;
     plan.action = k_actions[static_cast<int>(query.action)];
     plan.job_id = in.job_id;
@@ -177,6 +246,9 @@ util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& qu
             break;
         case JobAction::stop:
             add_stop_body(body, query.grace_s);
+            break;
+        case JobAction::stacks:
+            body.add(k_stacks_body, name);
             break;
         case JobAction::watch:
             add_watch_body(body);

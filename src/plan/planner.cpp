@@ -294,10 +294,12 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
             command.env.push_back({"PYTHONUNBUFFERED", "1"});
         command.workdir = train.workdir.value_or("");
         auto argv = torchrun_argv(train, node);
-        if (in.detach)
+        if (in.detach) {
             command.body = detached_launch_body(in.job_id, plan.hosts[i].name, argv);
-        else
+        } else {
+            add_stack_hook(command.body, in.job_id, plan.hosts[i].name);
             command.body.add("exec {}\n", util::ShellWords{argv});
+        }
         launch.tasks.push_back({i, std::move(command), {}});
     }
     plan.stages.push_back(std::move(launch));

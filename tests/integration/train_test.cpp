@@ -265,6 +265,20 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
         120s))
         << follow->out() << follow->err();
 
+    // Every rank's Python stack, without touching the training script: a file per rank
+    // in the run's log folder, and where each rank is.
+    auto began = Clock::now();
+    auto stacks = s.run({"stacks", job});
+    std::cerr << "[ measure ] stacks of 2 ranks on 2 nodes: " << seconds_since(began) << " s\n";
+    EXPECT_EQ(stacks.code, 0) << stacks.err;
+    EXPECT_NE(stacks.out.find("job " + job + ": stacks of 2 ranks"), std::string::npos)
+        << stacks.out;
+    EXPECT_NE(stacks.out.find("(train_tiny.py:"), std::string::npos) << stacks.out;
+    for (const char* rank : {"rank-0.txt", "rank-1.txt"})
+        EXPECT_NE(read_file(s.file(std::string("logs/") + rank)).find("train_tiny.py"),
+                  std::string::npos)
+            << rank;
+
     // One node's last line: its prefix, one line.
     auto last = s.run({"logs", job, "--tail", "1", "--node", "node-002"});
     EXPECT_EQ(last.code, 0) << last.err;

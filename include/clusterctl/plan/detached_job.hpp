@@ -7,6 +7,9 @@
 //   NODE.log      torchrun's stdout and stderr
 //   NODE.exit     torchrun's exit code, once it has ended
 //   NODE.stopped  written by `clusterctl stop` before it kills the group
+//   py/sitecustomize.py  put on the ranks' PYTHONPATH (attached runs too): each Python
+//                 process of the job writes its stack into stacks/NODE/ when sent SIGUSR2
+//   stacks/NODE/rank-R.txt  those stacks, for `clusterctl stacks`
 // NODE is the host's name as clusterctl knows it, so nodes sharing a filesystem (and so
 // this directory) never write the same file.
 
@@ -21,12 +24,18 @@ namespace clusterctl::plan {
 util::ShellScript detached_launch_body(const std::string& job_id, const std::string& node,
                                        const std::vector<std::string>& argv);
 
+// Shell that makes every Python process the rest of the script starts (torchrun's agent
+// and its ranks) dump its stack, all threads, into the job's stacks/NODE/ on SIGUSR2,
+// without touching the training script (a sitecustomize on PYTHONPATH).
+void add_stack_hook(util::ShellScript& s, const std::string& job_id, const std::string& node);
+
 enum class JobAction {
     status, // per node: running (pid), exited CODE, stopped, lost; fails unless running or 0
     logs,   // per node: the log so far (follow: and what comes, until the job ends)
     stop,   // per node: TERM to the job's process group, KILL after `grace_s`
     watch,  // per node: the supervisor's: the log's new lines until the job ends there, then
             // its end as the job's own exit code (0 when stopped)
+    stacks, // per node: every rank's Python stack, now ("=== rank R pid P" before each)
 };
 
 struct JobQuery {
