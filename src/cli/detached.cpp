@@ -51,7 +51,8 @@ std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRe
 }
 
 std::string job_state(const report::JobRecord& record, std::optional<long> supervisor) {
-    if (!record.state.empty()) return record.state;
+    if (record.outcome != report::JobOutcome::none)
+        return std::string(report::to_string(record.outcome));
     return supervisor ? "running" : "unsupervised";
 }
 
@@ -186,8 +187,9 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
             ctx.err << "clusterctl: warning: " << error << "\n";
     };
     update([](report::JobRecord& r) { r.supervisor_pid = static_cast<long>(::getpid()); });
-    if (!record.state.empty()) {
-        ctx.err << fmt::format("clusterctl: job {} has ended ({})\n", record.job_id, record.state);
+    if (record.outcome != report::JobOutcome::none) {
+        ctx.err << fmt::format("clusterctl: job {} has ended ({})\n", record.job_id,
+                               report::to_string(record.outcome));
         return 0;
     }
     ctx.err << fmt::format("clusterctl: {} supervising job {} on {} nodes (pid {})\n",
@@ -197,11 +199,11 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
     if (!watch) return code;
     update([](report::JobRecord&) {});
     report::JobEnd end = report::job_end(*watch, record);
-    if (end.state.empty()) {
+    if (end.outcome == report::JobOutcome::none) {
         ctx.err << "clusterctl: supervision interrupted; the job runs on unsupervised\n";
         return 130;
     }
-    if (end.state == "failed" || end.state == "lost") {
+    if (report::went_wrong(end.outcome)) {
         ctx.err << fmt::format("clusterctl: {} {} failed first; tearing the job down on every "
                                "node\n",
                                utc_timestamp(),
@@ -210,28 +212,32 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
         run_job_plan(ctx, record, plan::JobAction::stop, stop_code);
     }
     update([&](report::JobRecord& r) {
-        r.state = end.state;
+        r.outcome = end.outcome;
         r.ended = utc_timestamp();
         r.first_failure = end.first_failure;
     });
-    ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id, end.state);
-    return end.state == "failed" || end.state == "lost" ? 1 : 0;
+    ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id,
+                           report::to_string(end.outcome));
+    return report::went_wrong(end.outcome) ? 1 : 0;
 }
 
 std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor) {
     std::string head = fmt::format("job {}: ", record.job_id);
-    if ((record.state == "failed" || record.state == "lost") && record.first_failure) {
+    if (report::went_wrong(record.outcome) && record.first_failure) {
         const auto& f = *record.first_failure;
-        std::string what = record.state == "lost" ? fmt::format("was lost first ({})", f.stage)
+        std::string what = record.outcome == report::JobOutcome::lost
+                               ? fmt::format("was lost first ({})", f.stage)
                            : f.exit_code ? fmt::format("failed first (exit {})", *f.exit_code)
                                          : std::string("failed first");
-        std::string text = fmt::format("{}{} ({}): {} {}: {}\n", head, record.state, record.ended,
-                                       f.node, what, f.message);
+        std::string text =
+            fmt::format("{}{} ({}): {} {}: {}\n", head, report::to_string(record.outcome),
+                        record.ended, f.node, what, f.message);
         for (const auto& line : f.last_lines)
             text += fmt::format("  {} | {}\n", f.node, line);
         return text;
     }
-    if (!record.state.empty()) return fmt::format("{}{} ({})\n", head, record.state, record.ended);
+    if (record.outcome != report::JobOutcome::none)
+        return fmt::format("{}{} ({})\n", head, report::to_string(record.outcome), record.ended);
     if (supervisor) return fmt::format("{}supervised (pid {})\n", head, *supervisor);
     return fmt::format("{}UNSUPERVISED: no supervisor runs for it (it was killed, or this "
                        "machine restarted); clusterctl supervise {} watches it again\n",

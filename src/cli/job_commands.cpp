@@ -79,12 +79,13 @@ util::Result<std::vector<std::string>> pick_nodes(const report::JobRecord& recor
 int job_exit_code(Context& ctx, const std::string& job_id) {
     std::string dir = report::job_record_dir(ctx.env.home());
     auto record = report::read_job_record(dir, job_id, {});
-    for (int i = 0; i < 300 && record && record->state.empty() && running_supervisor(dir, job_id);
+    for (int i = 0; i < 300 && record && record->outcome == report::JobOutcome::none &&
+                    running_supervisor(dir, job_id);
          ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         record = report::read_job_record(dir, job_id, {});
     }
-    return record && (record->state == "failed" || record->state == "lost") ? 1 : 0;
+    return record && report::went_wrong(record->outcome) ? 1 : 0;
 }
 
 // `status`: what the record knows (how the job ended, or who supervises it), then each
@@ -115,7 +116,7 @@ int run_status(Context& ctx, const report::JobRecord& record) {
     auto summary = run_job_plan(run_ctx, record, plan::JobAction::status, code);
     if (!summary) return code;
     using Kind = report::NodeJobState::Kind;
-    bool failed = record.state == "failed" || record.state == "lost", unknown = false;
+    bool failed = report::went_wrong(record.outcome), unknown = false;
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& h : summary->hosts) {
         auto state = report::parse_job_state(h.steps.empty() ? "" : h.steps.back().job);
@@ -139,7 +140,7 @@ int run_status(Context& ctx, const report::JobRecord& record) {
         doc["nodes"] = std::move(nodes);
         ctx.out << doc.dump() << "\n" << std::flush;
     }
-    bool ended = !record.state.empty();
+    bool ended = record.outcome != report::JobOutcome::none;
     if (failed) return 1;
     return unknown && !ended ? 3 : 0;
 }

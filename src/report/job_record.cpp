@@ -22,6 +22,20 @@ std::string job_record_dir(const std::string& home) {
     return home + "/.clusterctl/jobs";
 }
 
+namespace {
+constexpr std::string_view k_outcomes[] = {"", "succeeded", "failed", "lost", "stopped"};
+} // namespace
+
+std::string_view to_string(JobOutcome outcome) {
+    return k_outcomes[static_cast<int>(outcome)];
+}
+
+JobOutcome parse_job_outcome(std::string_view text) {
+    for (int i = 1; i < static_cast<int>(std::size(k_outcomes)); ++i)
+        if (k_outcomes[i] == text) return static_cast<JobOutcome>(i);
+    return JobOutcome::none;
+}
+
 NodeJobState parse_job_state(std::string_view text) {
     using Kind = NodeJobState::Kind;
     static constexpr std::pair<std::string_view, Kind> k_kinds[] = {{"running", Kind::running},
@@ -49,11 +63,11 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record) {
         all_succeeded = all_succeeded && s.kind == Kind::exited && s.value == 0;
     }
     if (all_succeeded) {
-        end.state = "succeeded";
+        end.outcome = JobOutcome::succeeded;
     } else if (any_stopped) {
-        end.state = "stopped";
+        end.outcome = JobOutcome::stopped;
     } else {
-        end.state = "failed";
+        end.outcome = JobOutcome::failed;
         std::size_t first = watch.first_failure.value_or(0);
         for (std::size_t i = 0; !watch.first_failure && i < watch.hosts.size(); ++i)
             if (watch.hosts[i].state != HostState::done) {
@@ -67,7 +81,8 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record) {
             // Its job did not fail: the node went away (its connection, or the node itself).
             NodeJobState s = parse_job_state(h.steps.empty() ? "" : h.steps.back().job);
             bool job_failed = h.stage == FailureStage::exec || h.stage == FailureStage::timeout;
-            if (s.kind == Kind::lost || (!job_failed && s.kind != Kind::exited)) end.state = "lost";
+            if (s.kind == Kind::lost || (!job_failed && s.kind != Kind::exited))
+                end.outcome = JobOutcome::lost;
         }
     }
     return end;
@@ -90,7 +105,7 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
                      {"ssh_config", r.ssh_config}, {"nodes", r.nodes}};
     if (!r.stop_requested.empty()) j["stop_requested"] = r.stop_requested;
     if (r.supervisor_pid > 0) j["supervisor_pid"] = r.supervisor_pid;
-    if (!r.state.empty()) j["state"] = r.state;
+    if (r.outcome != JobOutcome::none) j["state"] = to_string(r.outcome);
     if (!r.ended.empty()) j["ended"] = r.ended;
     if (const auto& f = r.first_failure)
         j["first_failure"] = {{"node", f->node},
@@ -131,7 +146,7 @@ std::optional<JobRecord> parse_record(const nlohmann::json& j) {
     if (j.contains("supervisor_pid") && j["supervisor_pid"].is_number_integer())
         r.supervisor_pid = j["supervisor_pid"].get<long>();
     r.stop_requested = text("stop_requested");
-    r.state = text("state");
+    r.outcome = parse_job_outcome(text("state"));
     r.ended = text("ended");
     if (j.contains("first_failure") && j["first_failure"].is_object()) {
         const auto& f = j["first_failure"];

@@ -16,6 +16,16 @@
 
 namespace clusterctl::report {
 
+// How a detached job ended, as its supervisor recorded it; none while it runs, or when
+// nobody watched it end.
+enum class JobOutcome { none, succeeded, failed, lost, stopped };
+std::string_view to_string(JobOutcome outcome); // "" for none
+JobOutcome parse_job_outcome(std::string_view text);
+// failed or lost: a node's job failed, or a node went away.
+inline bool went_wrong(JobOutcome outcome) {
+    return outcome == JobOutcome::failed || outcome == JobOutcome::lost;
+}
+
 struct JobRecord {
     std::string job_id;
     std::string started; // UTC, ISO 8601
@@ -25,9 +35,8 @@ struct JobRecord {
     std::string stop_requested;                       // when `clusterctl stop` was run
 
     long supervisor_pid = 0; // the last supervisor started; JOB.lock says whether it runs
-    // How the job ended, as its supervisor saw it: "" while it runs (or nobody watched it
-    // end), else succeeded, failed, lost or stopped; and when.
-    std::string state, ended;
+    JobOutcome outcome = JobOutcome::none; // summary.json's "state"
+    std::string ended;                     // when, as its supervisor saw it
     struct FirstFailure {
         std::string node;
         std::string stage;   // exec, lost, channel, ... (util::FailureStage's names)
@@ -55,9 +64,9 @@ NodeJobState parse_job_state(std::string_view text);
 // `clusterctl stop` was run or a node said it was stopped (and none failed first);
 // otherwise failed (the first node to fail: its job exited non-zero or logged a failed
 // worker) or lost (the first node to fail went away: its connection, or its processes with
-// no exit code). Empty state: the watch was interrupted, so nobody knows yet.
+// no exit code). none: the watch was interrupted, so nobody knows yet.
 struct JobEnd {
-    std::string state;
+    JobOutcome outcome = JobOutcome::none;
     std::optional<JobRecord::FirstFailure> first_failure;
 };
 JobEnd job_end(const RunSummary& watch, const JobRecord& record);

@@ -35,7 +35,7 @@ TEST(JobRecord, HowASupervisedJobEnded) {
     report::JobRecord record;
     report::RunSummary watch;
     watch.hosts = {node("a", HostState::done, "exited 0"), node("b", HostState::done, "exited 0")};
-    EXPECT_EQ(report::job_end(watch, record).state, "succeeded");
+    EXPECT_EQ(report::job_end(watch, record).outcome, report::JobOutcome::succeeded);
 
     // One node failed first (its failure line), the other was cancelled by fail-fast.
     watch.hosts = {node("a", HostState::cancelled, ""), node("b", HostState::failed, "")};
@@ -44,7 +44,7 @@ TEST(JobRecord, HowASupervisedJobEnded) {
     watch.hosts[1].last_lines = {"rank 3 failing on purpose"};
     watch.first_failure = 1;
     auto end = report::job_end(watch, record);
-    EXPECT_EQ(end.state, "failed");
+    EXPECT_EQ(end.outcome, report::JobOutcome::failed);
     ASSERT_TRUE(end.first_failure);
     EXPECT_EQ(end.first_failure->node, "b");
     EXPECT_EQ(end.first_failure->stage, "exec");
@@ -53,21 +53,21 @@ TEST(JobRecord, HowASupervisedJobEnded) {
 
     // A node that went away is lost, not failed.
     watch.hosts[1].stage = report::FailureStage::channel;
-    EXPECT_EQ(report::job_end(watch, record).state, "lost");
+    EXPECT_EQ(report::job_end(watch, record).outcome, report::JobOutcome::lost);
     watch.hosts[1].stage = report::FailureStage::exec;
 
     // `clusterctl stop` was asked: what the stop made torchrun print is no failure.
     record.stop_requested = "2026-12-01T00:00:00Z";
-    EXPECT_EQ(report::job_end(watch, record).state, "stopped");
+    EXPECT_EQ(report::job_end(watch, record).outcome, report::JobOutcome::stopped);
     record.stop_requested.clear();
     watch.first_failure.reset();
     watch.hosts = {node("a", HostState::done, "stopped 143"),
                    node("b", HostState::done, "exited 0")};
-    EXPECT_EQ(report::job_end(watch, record).state, "stopped");
+    EXPECT_EQ(report::job_end(watch, record).outcome, report::JobOutcome::stopped);
 
     // Interrupted: nobody knows yet.
     watch.interrupted = true;
-    EXPECT_EQ(report::job_end(watch, record).state, "");
+    EXPECT_EQ(report::job_end(watch, record).outcome, report::JobOutcome::none);
 }
 
 TEST(JobRecord, WrittenWholeAndReadBack) {
@@ -78,7 +78,7 @@ TEST(JobRecord, WrittenWholeAndReadBack) {
     r.started = "2026-12-01T00:00:00Z";
     r.nodes = {"node-001", "node-002"};
     r.supervisor_pid = 77;
-    r.state = "failed";
+    r.outcome = report::JobOutcome::failed;
     r.first_failure =
         report::JobRecord::FirstFailure{"node-002", "lost", "gone", std::nullopt, {"last"}};
     ASSERT_EQ(report::write_job_record(dir, r), "");
@@ -87,7 +87,7 @@ TEST(JobRecord, WrittenWholeAndReadBack) {
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(back->job_id, r.job_id);
     EXPECT_EQ(back->supervisor_pid, 77);
-    EXPECT_EQ(back->state, "failed");
+    EXPECT_EQ(back->outcome, report::JobOutcome::failed);
     ASSERT_TRUE(back->first_failure);
     EXPECT_EQ(back->first_failure->node, "node-002");
     EXPECT_FALSE(back->first_failure->exit_code);
