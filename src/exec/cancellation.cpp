@@ -25,7 +25,7 @@ void Executor::after_failure(const HostRun& h) {
 // it counts as failed now, is stopped like a cancelled one, and fail-fast acts at once.
 void Executor::on_reported_failure(HostRun& h) {
     h.cancelled = true;
-    h.lines->stopping();
+    h.lines->stopping(m_stage->quiet_teardown);
     h.link->cancel();
     h.stop_deadline = m_transport.now() + stop_window(m_options);
     if (!m_first_failure) m_first_failure = h.index;
@@ -51,7 +51,7 @@ void Executor::cancel_all(const std::string& why) {
             finish(h, HostState::cancelled, FailureStage::connect, "cancelled while connecting");
         } else if (h.mode == HostRun::Mode::running && !h.cancelled) {
             h.cancelled = true;
-            h.lines->stopping();
+            h.lines->stopping(m_stage->quiet_teardown);
             if (h.running_script && h.link->cancel()) {
                 h.stop_deadline = std::min(h.stop_deadline, now + stop_window(m_options));
                 step(h);

@@ -233,7 +233,7 @@ void Executor::on_deadline(HostRun& h, Clock::time_point now) {
     }
     if (now >= h.task_deadline && !h.timed_out) {
         h.timed_out = true;
-        h.lines->stopping();
+        h.lines->stopping(m_stage->quiet_teardown);
         h.task_deadline = k_never;
         h.stop_deadline = now + stop_window(m_options);
         if (h.running_script) h.link->cancel();

@@ -18,7 +18,7 @@ std::string_view after_carriage_return(std::string_view line) {
 
 void LineStream::begin(std::string_view failure_line) {
     m_failure_line = failure_line;
-    m_skipped = m_stopping = false;
+    m_skipped = m_tail_frozen = m_lines_apart = false;
     m_process_group.reset();
     m_reported_exit.reset();
     m_job_state.clear();
@@ -67,11 +67,11 @@ void LineStream::on_line(bool is_stderr, std::string_view line) {
         masked = m_secrets->mask(line);
         line = masked;
     }
-    if (m_stopping) {
+    if (m_lines_apart) {
         m_observer->on_teardown_line(m_host, is_stderr, line);
         return;
     }
-    m_tail.push(line);
+    if (!m_tail_frozen) m_tail.push(line);
     m_observer->on_line(m_host, is_stderr, line);
 }
 

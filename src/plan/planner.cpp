@@ -277,6 +277,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     launch.name = "launch";
     launch.kind = StageKind::run;
     launch.role = StageRole::launch;
+    launch.quiet_teardown = true;
     if (!in.detach) {
         launch.fail_fast = true; // one node's torchrun failing leaves the others hanging
         launch.failure_line = std::string(k_worker_failed);

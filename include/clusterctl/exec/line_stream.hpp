@@ -33,9 +33,12 @@ public:
     // The task has ended: a last line without its '\n' is a line too.
     void flush();
     // clusterctl is stopping the command (it reported its failure, fail-fast, Ctrl-C, a
-    // timeout): from now on its lines are the teardown's (RunObserver::on_teardown_line),
-    // and the tail keeps the lines from before.
-    void stopping() { m_stopping = true; }
+    // timeout): the tail keeps the lines from before, and with `lines_apart` the lines from
+    // now on are the teardown's (RunObserver::on_teardown_line).
+    void stopping(bool lines_apart) {
+        m_tail_frozen = true;
+        m_lines_apart = lines_apart;
+    }
 
     bool skipped() const { return m_skipped; }
     std::optional<long> process_group() const { return m_process_group; }
@@ -54,7 +57,7 @@ private:
     LineTail m_tail;
     std::string m_failure_line;
     Clock::time_point m_next_status{};
-    bool m_skipped = false, m_stopping = false;
+    bool m_skipped = false, m_tail_frozen = false, m_lines_apart = false;
     std::optional<long> m_process_group;
     std::optional<int> m_reported_exit;
     std::string m_job_state;

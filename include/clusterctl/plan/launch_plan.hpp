@@ -65,6 +65,10 @@ struct Stage {
     // exit code after it (torchrun: "failed (exitcode: 1) local_rank: 0 ..."; its agent
     // then waits at an exit barrier for the other nodes, up to minutes). Empty: none.
     std::string failure_line;
+    // What a host prints once clusterctl began stopping it is teardown noise (torchrun's
+    // SignalException tracebacks), kept to its log: the training launch. Elsewhere (exec)
+    // the last output of an interrupted command is shown as it comes.
+    bool quiet_teardown = false;
 };
 
 struct LaunchPlan {

@@ -103,13 +103,20 @@ TEST(LineStream, ATeardownsLinesAreKeptApartAndTheTailKeepsTheFailure) {
     auto& [secrets, seen, s] = f;
     s.begin("failed (exitcode: ");
     s.feed(false, "rank 1 failed (exitcode: 1)\n", t0);
-    s.stopping();
+    s.stopping(true);
     s.feed(true, "SignalException: process got signal 15 hf_secret\n", t0);
     s.feed(false, "last words", t0);
     s.flush();
     EXPECT_EQ(seen.lines, (std::vector<std::string>{"0 out rank 1 failed (exitcode: 1)"}));
     EXPECT_EQ(seen.teardown, (std::vector<std::string>{"SignalException: process got signal 15 ***",
                                                        "last words"}));
+    EXPECT_EQ(s.tail().lines(), (std::vector<std::string>{"rank 1 failed (exitcode: 1)"}));
+    // Without keeping them apart (exec): shown, the tail still keeps the failure.
+    s.begin("failed (exitcode: ");
+    s.feed(false, "rank 1 failed (exitcode: 1)\n", t0);
+    s.stopping(false);
+    s.feed(false, "interrupted\n", t0);
+    EXPECT_EQ(seen.lines.back(), "0 out interrupted");
     EXPECT_EQ(s.tail().lines(), (std::vector<std::string>{"rank 1 failed (exitcode: 1)"}));
     // The next task starts afresh.
     s.begin("");
