@@ -65,12 +65,7 @@ nlohmann::json job_json(const report::JobRecord& record, std::optional<long> sup
         {"nodes", record.nodes},
         {"supervisor_pid", supervisor ? nlohmann::json(*supervisor) : nullptr},
         {"first_failure", nullptr}};
-    if (const auto& f = record.first_failure)
-        j["first_failure"] = {{"node", f->node},
-                              {"stage", f->stage},
-                              {"message", f->message},
-                              {"exit_code", f->exit_code ? nlohmann::json(*f->exit_code) : nullptr},
-                              {"last_lines", f->last_lines}};
+    if (const auto& f = record.first_failure) j["first_failure"] = report::first_failure_json(*f);
     return j;
 }
 

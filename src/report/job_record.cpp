@@ -88,6 +88,14 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record) {
     return end;
 }
 
+nlohmann::json first_failure_json(const JobRecord::FirstFailure& f) {
+    return {{"node", f.node},
+            {"stage", f.stage},
+            {"message", f.message},
+            {"exit_code", f.exit_code ? nlohmann::json(*f.exit_code) : nullptr},
+            {"last_lines", f.last_lines}};
+}
+
 std::string job_lock_path(const std::string& dir, const std::string& job_id) {
     return fmt::format("{}/{}.lock", dir, job_id);
 }
@@ -107,12 +115,7 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
     if (r.supervisor_pid > 0) j["supervisor_pid"] = r.supervisor_pid;
     if (r.outcome != JobOutcome::none) j["state"] = to_string(r.outcome);
     if (!r.ended.empty()) j["ended"] = r.ended;
-    if (const auto& f = r.first_failure)
-        j["first_failure"] = {{"node", f->node},
-                              {"stage", f->stage},
-                              {"message", f->message},
-                              {"exit_code", f->exit_code ? nlohmann::json(*f->exit_code) : nullptr},
-                              {"last_lines", f->last_lines}};
+    if (const auto& f = r.first_failure) j["first_failure"] = first_failure_json(*f);
     std::string path = fmt::format("{}/{}.json", dir, r.job_id);
     std::string partial = path + ".partial";
     std::ofstream out(partial, std::ios::trunc);

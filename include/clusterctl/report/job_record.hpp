@@ -9,6 +9,7 @@
 #include "clusterctl/report/host_outcome.hpp"
 #include "clusterctl/util/result.hpp"
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,9 @@ struct JobEnd {
     std::optional<JobRecord::FirstFailure> first_failure;
 };
 JobEnd job_end(const RunSummary& watch, const JobRecord& record);
+
+// A first failure as the record, `jobs --json` and `status --json` write it.
+nlohmann::json first_failure_json(const JobRecord::FirstFailure& failure);
 
 // Writes DIR/JOB.json (a new file renamed over the old one: a reader never sees half of
 // it); an error message, or empty.
