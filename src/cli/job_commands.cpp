@@ -120,14 +120,12 @@ int run_status(Context& ctx, const report::JobRecord& record) {
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& h : summary->hosts) {
         auto state = report::parse_job_state(h.steps.empty() ? "" : h.steps.back().job);
-        static constexpr const char* k_names[] = {"none", "running", "exited", "stopped", "lost"};
         bool answered = !h.steps.empty() && !h.steps.back().job.empty();
-        nlohmann::json n{
-            {"node", h.host},
-            {"state", answered ? k_names[static_cast<int>(state.kind)] : "unreachable"},
-            {"pid", nullptr},
-            {"exit_code", nullptr},
-            {"message", answered ? "" : h.message}};
+        nlohmann::json n{{"node", h.host},
+                         {"state", answered ? report::to_string(state.kind) : "unreachable"},
+                         {"pid", nullptr},
+                         {"exit_code", nullptr},
+                         {"message", answered ? "" : h.message}};
         if (state.kind == Kind::running) n["pid"] = state.value;
         if (state.kind == Kind::exited || state.kind == Kind::stopped) n["exit_code"] = state.value;
         failed =

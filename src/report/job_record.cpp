@@ -36,17 +36,21 @@ JobOutcome parse_job_outcome(std::string_view text) {
     return JobOutcome::none;
 }
 
+namespace {
+// By NodeJobState::Kind: what the `job` control line and status --json call each.
+constexpr std::string_view k_node_states[] = {"none", "running", "exited", "stopped", "lost"};
+} // namespace
+
+std::string_view to_string(NodeJobState::Kind kind) {
+    return k_node_states[static_cast<int>(kind)];
+}
+
 NodeJobState parse_job_state(std::string_view text) {
-    using Kind = NodeJobState::Kind;
-    static constexpr std::pair<std::string_view, Kind> k_kinds[] = {{"running", Kind::running},
-                                                                    {"exited", Kind::exited},
-                                                                    {"stopped", Kind::stopped},
-                                                                    {"lost", Kind::lost}};
     NodeJobState state;
     auto space = text.find(' ');
     std::string_view word = text.substr(0, space);
-    for (auto [name, kind] : k_kinds)
-        if (word == name) state.kind = kind;
+    for (int i = 1; i < static_cast<int>(std::size(k_node_states)); ++i)
+        if (word == k_node_states[i]) state.kind = static_cast<NodeJobState::Kind>(i);
     if (space != std::string_view::npos)
         state.value = std::atol(std::string(text.substr(space + 1)).c_str());
     return state;

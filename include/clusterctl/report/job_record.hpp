@@ -59,6 +59,7 @@ struct NodeJobState {
     long value = 0; // running: the PID; exited, stopped: the exit code
 };
 NodeJobState parse_job_state(std::string_view text);
+std::string_view to_string(NodeJobState::Kind kind); // "none", "running", ...
 
 // How a supervised job ended, from its watch (every node followed until its job ended
 // there, fail-fast) and its record: succeeded when every node exited 0; stopped when
