@@ -4,6 +4,7 @@
 #include "clusterctl/report/stacks.hpp"
 #include "detached.hpp"
 #include "plan_runner.hpp"
+#include "stack_collection.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -174,10 +175,7 @@ void set_stacks_command(CLI::App& app, CommandTable& table) {
         std::sort(stacks.begin(), stacks.end(),
                   [](const auto& a, const auto& b) { return a.rank < b.rank; });
         std::string dir = summary->log_dir;
-        for (const auto& s : stacks)
-            if (!dir.empty())
-                std::ofstream(fmt::format("{}/rank-{}.txt", dir, s.rank))
-                    << fmt::format("# rank {} on {}, pid {}\n", s.rank, s.node, s.pid) << s.text;
+        write_stack_files(stacks, dir);
         if (ctx.options.json) {
             nlohmann::json all = nlohmann::json::array();
             for (const auto& s : stacks)

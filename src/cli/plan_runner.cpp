@@ -7,6 +7,7 @@
 #include "clusterctl/report/run_report.hpp"
 #include "clusterctl/util/strings.hpp"
 #include "console_observer.hpp"
+#include "stack_collection.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,13 @@ bool dumb_terminal(const Context& ctx) {
 
 bool use_color(const Context& ctx, bool tty) {
     return tty && !ctx.env.get("NO_COLOR") && !dumb_terminal(ctx);
+}
+
+// The stage watched for a hang, if any.
+const plan::Stage* watched_for_hang(const plan::LaunchPlan& plan) {
+    for (const auto& stage : plan.stages)
+        if (stage.hang) return &stage;
+    return nullptr;
 }
 
 int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan,
@@ -62,9 +70,16 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     options.retries = inputs.retries;
     options.agent_socket = ctx.env.get("SSH_AUTH_SOCK").value_or("");
     exec::InterruptWatch interrupts;
-    bool local = inputs.config && inputs.config->cluster.backend == config::Backend::local;
-    auto transport =
-        local ? exec::make_local_transport() : exec::make_ssh_transport(options.agent_socket);
+    auto transport = make_transport(inputs, options.agent_socket);
+    if (const auto* hang = watched_for_hang(plan))
+        options.on_hang = [&, hang](report::HangReport& report) {
+            std::vector<std::string> nodes;
+            for (const auto& task : hang->tasks)
+                nodes.push_back(plan.hosts[task.host].name);
+            auto taken =
+                take_stacks(inputs, hang->hang->job_id, nodes, interrupts, options.agent_socket);
+            add_stacks_to(report, taken, logs.error().empty() ? logs.dir() : "");
+        };
     report::RunSummary summary =
         exec::execute(plan, inputs.secrets, options, observer, interrupts, *transport);
     progress.clear();
@@ -92,6 +107,12 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
 }
 
 } // namespace
+
+std::unique_ptr<exec::Transport> make_transport(const Inputs& inputs,
+                                                const std::string& agent_socket) {
+    bool local = inputs.config && inputs.config->cluster.backend == config::Backend::local;
+    return local ? exec::make_local_transport() : exec::make_ssh_transport(agent_socket);
+}
 
 int run_planned(Context& ctx, const Planner& planner, const AfterRun& after) {
     if (!ctx.options.job_id.empty() && !util::is_valid_job_id(ctx.options.job_id))

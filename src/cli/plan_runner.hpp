@@ -2,11 +2,13 @@
 // The path every planning subcommand takes: load inputs, build the plan, then print it
 // (--dry-run) or hand it to the executor. Private to cli/.
 
+#include "clusterctl/exec/transport.hpp"
 #include "clusterctl/report/host_outcome.hpp"
 #include "context.hpp"
 #include "inputs.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace clusterctl::cli {
@@ -16,6 +18,10 @@ using Planner = std::function<util::Result<plan::LaunchPlan>(const plan::PlanInp
 // its job's record here. Returns the exit code.
 using AfterRun =
     std::function<int(const plan::LaunchPlan&, const report::RunSummary&, int exit_code)>;
+
+// The way to the hosts the inputs name: SSH, or this machine's processes (backend: local).
+std::unique_ptr<exec::Transport> make_transport(const Inputs& inputs,
+                                                const std::string& agent_socket);
 
 int run_planned(Context& ctx, const Planner& planner, const AfterRun& after = {});
 

@@ -496,6 +496,25 @@ private:
             CLUSTERCTL_TRY(v, m_yaml.integer(node["max_restarts"], "train.max_restarts", 0, 1000));
             t.max_restarts = *v;
         }
+        if (node["hang_timeout"]) {
+            CLUSTERCTL_TRY(
+                v, m_yaml.integer(node["hang_timeout"], "train.hang_timeout", 0, 30 * 86400));
+            t.hang_timeout_s = *v;
+        }
+        if (node["hang_startup_timeout"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(node["hang_startup_timeout"],
+                                             "train.hang_startup_timeout", 0, 30 * 86400));
+            t.hang_startup_timeout_s = *v;
+        }
+        if (const auto& n = node["on_hang"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string(n, "train.on_hang"));
+            if (*v != "stop" && *v != "wait")
+                return fail(error_at(
+                    m_yaml.at(n), fmt::format("train.on_hang must be stop or wait, not '{}'", *v),
+                    "stop: tear the job down once its stacks are taken; wait: "
+                    "take the stacks and let it run"));
+            t.stop_on_hang = *v == "stop";
+        }
         if (node["templates"]) {
             if (auto s = parse_templates(node["templates"], t); !s) return s;
         }

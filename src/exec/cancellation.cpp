@@ -1,7 +1,7 @@
 // Stopping hosts: what a failure sets off (--fail-fast, a stage's own fail-fast), a
 // failure a command reports before it exits (torchrun at its exit barrier), a stage every
-// host had to pass, and the interrupts (the first stops every host politely, the second
-// drops every connection).
+// host had to pass, a hang (exec/hang_watch.hpp), and the interrupts (the first stops every host
+// politely, the second drops every connection).
 #include "clusterctl/config/host_list.hpp"
 #include "engine.hpp"
 
@@ -87,6 +87,56 @@ void Executor::abort_all() {
                    "aborted (second interrupt): connection dropped, the host kills the command "
                    "when it sees the connection go");
     m_queue.clear();
+}
+
+// Once a second is often enough: a hang is minutes of silence.
+void Executor::check_hang(Clock::time_point now) {
+    if (!m_hang || m_cancelling || now < m_hang_check) return;
+    m_hang_check = now + std::chrono::seconds(1);
+    if (auto found = m_hang->check(now)) declare_hang(*found);
+}
+
+// The hang is named, every rank's stack taken (ExecutorOptions::on_hang) while the ranks
+// still run, and then, unless the job is to be left running, the job is torn down as
+// fail-fast would: the node of the rank that is not where the others are (else the
+// longest silent) counts as the failure, the others as stopped.
+void Executor::declare_hang(const HangFinding& found) {
+    report::HangReport hang;
+    hang.kind = found.kind;
+    hang.limit_s = found.limit_s;
+    hang.silence_s = found.silence_s;
+    hang.stopped = m_stage->hang->stop;
+    for (const auto& s : found.silent)
+        hang.silent.push_back({m_hosts[s.host].outcome.host, s.local_rank, s.silent_s});
+    m_observer.on_warning(fmt::format("hang: {}; taking every rank's stack", describe(hang)));
+    if (m_options.on_hang) m_options.on_hang(hang);
+    m_hang_report = hang;
+    if (!hang.stopped) {
+        m_observer.on_warning("train.on_hang is wait: the job is left running");
+        return;
+    }
+    // Who is named: the node of a rank not where the others are (the stacks say), else
+    // the silent ranks' nodes (all silent: the longest silent's).
+    std::vector<std::size_t> named;
+    for (auto& h : m_hosts) {
+        bool silent = std::any_of(found.silent.begin(), found.silent.end(),
+                                  [&](const auto& s) { return s.host == h.index; });
+        if (!hang.suspect_node.empty()) {
+            if (h.outcome.host != hang.suspect_node) continue;
+            h.hung = fmt::format("hang: {} not where the others are (see the stacks)",
+                                 hang.suspects.front());
+        } else if (found.kind == report::HangReport::Kind::all_silent) {
+            if (found.silent.empty() || found.silent.front().host != h.index) continue;
+            h.hung = "hang: silent longest, " + describe(hang.silent.front());
+        } else if (silent) {
+            h.hung = "hang: " + describe(hang);
+        } else {
+            continue;
+        }
+        named.push_back(h.index);
+    }
+    if (!m_first_failure && !named.empty()) m_first_failure = named.front();
+    cancel_all("hang: " + describe(hang));
 }
 
 void Executor::handle_interrupts() {

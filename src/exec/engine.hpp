@@ -5,12 +5,13 @@
 //   host_steps.cpp    one host's life: connect (with retries), start its task, stream its
 //                     output, judge its end, its deadlines;
 //   cancellation.cpp  stopping hosts: fail-fast, a failure reported before exit, a stage
-//                     every host had to pass, the first and second interrupt.
+//                     every host had to pass, a hang, the first and second interrupt.
 // A host's engine state is its HostRun; how it reaches the host is its HostLink (the
 // transport's state), which the engine never looks inside.
 
 #include "clusterctl/config/secrets.hpp"
 #include "clusterctl/exec/executor.hpp"
+#include "clusterctl/exec/hang_watch.hpp"
 #include "clusterctl/exec/interrupt.hpp"
 #include "clusterctl/exec/line_stream.hpp"
 #include "clusterctl/exec/run_observer.hpp"
@@ -53,6 +54,7 @@ struct HostRun {
     const plan::Task* task = nullptr;
     bool running_script = false; // a script (else a transfer)
     bool timed_out = false, cancelled = false;
+    std::string hung;      // named by a declared hang (why): its stop is its failure
     int task_attempts = 0; // of the current stage's command, for Stage::retries
 
     Clock::time_point started = k_never, task_started = k_never;
@@ -121,6 +123,8 @@ private:
     void stop_after_stage(const plan::Stage& stage);
     void abort_all();
     void handle_interrupts();
+    void check_hang(Clock::time_point now);
+    void declare_hang(const HangFinding& found);
 
     const plan::LaunchPlan& m_plan;
     const config::SecretStore& m_secrets;
@@ -137,6 +141,9 @@ private:
     std::optional<std::size_t> m_first_failure;
     bool m_cancelling = false, m_interrupted = false, m_aborted = false;
     int m_interrupts_seen = 0;
+    std::optional<HangWatch> m_hang; // the current stage's, when it is watched for one
+    Clock::time_point m_hang_check{};
+    std::optional<report::HangReport> m_hang_report;
     Clock::time_point m_last_progress{};
     std::vector<pollfd> m_fds;         // the loop's poll set
     std::vector<std::size_t> m_owners; // whose each entry of it is

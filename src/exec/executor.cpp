@@ -66,11 +66,19 @@ void Executor::run_stage(const plan::Stage& stage) {
         h.task_attempts = 0;
         m_queue.push_back(&task);
     }
+    if (stage.hang && stage.hang->timeout_s > 0) {
+        m_hang.emplace(*stage.hang, m_hosts.size(), m_transport.now());
+        for (auto& h : m_hosts)
+            h.lines->watch_for_hang(&*m_hang);
+    }
     while (!m_aborted && (!m_queue.empty() || m_active > 0)) {
         start_queued(m_transport.now());
         if (m_queue.empty() && m_active == 0) break; // they all ended as they started
         poll_once();
     }
+    for (auto& h : m_hosts)
+        h.lines->watch_for_hang(nullptr);
+    m_hang.reset();
 }
 
 // Starts what the fan-out allows; a host waiting out a retry backoff keeps its turn.
@@ -143,6 +151,7 @@ void Executor::poll_once() {
         HostRun& h = m_hosts[owner];
         if (h.mode != HostRun::Mode::finished) on_deadline(h, m_transport.now());
     });
+    check_hang(m_transport.now());
     m_observer.flush();
     report_progress();
 }
@@ -185,6 +194,7 @@ report::RunSummary Executor::summary(Clock::time_point began) {
     summary.interrupted = m_interrupted;
     summary.duration_s = seconds_between(began, m_transport.now());
     summary.first_failure = m_first_failure;
+    summary.hang = std::move(m_hang_report);
     for (const auto& stage : m_plan.stages)
         summary.stages.push_back(stage.name);
     for (auto& h : m_hosts)

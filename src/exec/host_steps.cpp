@@ -17,6 +17,12 @@ using report::StepStatus;
 void Executor::finish(HostRun& h, HostState state, FailureStage stage, std::string message) {
     if (h.mode == HostRun::Mode::finished) return;
     if (h.active()) --m_active;
+    if (!h.hung.empty() && state == HostState::cancelled) {
+        // Its ranks were the silent ones, or not where the others were: the job's failure.
+        state = HostState::failed;
+        stage = FailureStage::hang;
+        message = h.hung;
+    }
     h.mode = HostRun::Mode::finished;
     h.outcome.state = state;
     h.outcome.stage = stage;

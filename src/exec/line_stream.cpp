@@ -26,6 +26,7 @@ void LineStream::begin(std::string_view failure_line) {
 }
 
 void LineStream::feed(bool is_stderr, std::string_view data, Clock::time_point now) {
+    m_now = now;
     LineSplitter& splitter = is_stderr ? m_err : m_out;
     splitter.feed(data, [&](std::string_view line) { on_line(is_stderr, line); });
     std::string_view partial = splitter.partial();
@@ -56,6 +57,7 @@ void LineStream::on_line(bool is_stderr, std::string_view line) {
         }
     }
     line = after_carriage_return(line); // a progress bar's last state, or CRLF's line
+    if (m_hang && !m_lines_apart) m_hang->on_line(m_host, line, m_now);
     if (!m_failure_line.empty() && !m_reported_exit) {
         if (auto at = line.find(m_failure_line); at != std::string_view::npos) {
             int code = std::atoi(std::string(line.substr(at + m_failure_line.size(), 4)).c_str());

@@ -83,6 +83,11 @@ std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::Secr
                            stage.name, plan::to_string(stage.kind), stage.tasks.size(),
                            stage.tasks.size() == 1 ? "" : "s",
                            stage.retries ? fmt::format(", {} retries", stage.retries) : "");
+        if (const auto& h = stage.hang)
+            out += fmt::format("  watched for a hang: no line for {} s ({} s before the ranks' "
+                               "first), then their stacks are taken and the job is {}\n",
+                               h->timeout_s, h->startup_timeout_s,
+                               h->stop ? "torn down" : "left running");
         out += render_stage_body(plan, stage);
     }
     return secrets.mask(out);
@@ -106,6 +111,10 @@ std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::Secr
         s["name"] = stage.name;
         s["kind"] = plan::to_string(stage.kind);
         s["retries"] = stage.retries;
+        if (const auto& h = stage.hang)
+            s["hang"] = {{"timeout_s", h->timeout_s},
+                         {"startup_timeout_s", h->startup_timeout_s},
+                         {"on_hang", h->stop ? "stop" : "wait"}};
         s["tasks"] = nlohmann::ordered_json::array();
         for (const auto& task : stage.tasks) {
             nlohmann::ordered_json t;

@@ -255,6 +255,8 @@ util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& qu
             // As an attached launch: a node failing or lost stops the watch at once.
             stage.fail_fast = true;
             stage.failure_line = std::string(k_worker_failed);
+            if (in.config && in.config->train)
+                stage.hang = hang_limits(*in.config->train, query.job_id);
             break;
         }
         RemoteCommand command;

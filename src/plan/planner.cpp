@@ -281,6 +281,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     if (!in.detach) {
         launch.fail_fast = true; // one node's torchrun failing leaves the others hanging
         launch.failure_line = std::string(k_worker_failed);
+        launch.hang = hang_limits(train, in.job_id); // detached: its supervisor's watch
     }
     for (std::size_t i = 0; i < nnodes; ++i) {
         node.node_rank = static_cast<int>(i);

@@ -1,8 +1,24 @@
 #include "clusterctl/plan/torchrun.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace clusterctl::plan {
+
+std::optional<HangLimits> hang_limits(const config::TrainSettings& train,
+                                      const std::string& job_id) {
+    if (train.hang_timeout_s <= 0) return std::nullopt;
+    HangLimits limits;
+    limits.timeout_s = train.hang_timeout_s;
+    limits.startup_timeout_s = train.hang_startup_timeout_s;
+    limits.stop = train.stop_on_hang;
+    limits.ranks_prefixed = std::any_of(
+        train.torchrun_args.begin(), train.torchrun_args.end(), [](const std::string& a) {
+            return a == "--tee" || a == "-t" || a.rfind("--tee=", 0) == 0 || a.rfind("-t=", 0) == 0;
+        });
+    limits.job_id = job_id;
+    return limits;
+}
 
 std::vector<std::string> torchrun_argv(const config::TrainSettings& train,
                                        const NodePlacement& node) {

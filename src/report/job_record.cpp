@@ -84,7 +84,13 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record) {
                                                         h.message, h.exit_code, h.last_lines};
             // Its job did not fail: the node went away (its connection, or the node itself).
             NodeJobState s = parse_job_state(h.steps.empty() ? "" : h.steps.back().job);
-            bool job_failed = h.stage == FailureStage::exec || h.stage == FailureStage::timeout;
+            bool job_failed = h.stage == FailureStage::exec || h.stage == FailureStage::timeout ||
+                              h.stage == FailureStage::hang;
+            // A hang: what it found, and where every rank was, say more than its last lines.
+            if (watch.hang && h.stage == FailureStage::hang) {
+                end.first_failure->last_lines = hang_lines(*watch.hang);
+                end.first_failure->exit_code.reset(); // the stopped watch's, not the job's
+            }
             if (s.kind == Kind::lost || (!job_failed && s.kind != Kind::exited))
                 end.outcome = JobOutcome::lost;
         }

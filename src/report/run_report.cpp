@@ -86,6 +86,9 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
         fmt::format("clusterctl: {} {}: {} host{}: {} ({:.1f} s){}\n", summary.action,
                     summary.job_id, summary.hosts.size(), summary.hosts.size() == 1 ? "" : "s",
                     counts, summary.duration_s, summary.interrupted ? ", interrupted" : "");
+    if (summary.hang)
+        for (const auto& line : hang_lines(*summary.hang))
+            text += fmt::format("  {}\n", line);
     // The first failures in full, with their last lines; the rest by name only, so a
     // run where 256 hosts fail still ends with a summary that fits a screen.
     constexpr std::size_t k_detailed = 8;
@@ -222,18 +225,21 @@ nlohmann::json summary_json(const RunSummary& summary) {
     std::map<std::string, int> counts;
     for (const auto& h : summary.hosts)
         ++counts[std::string(to_string(h.state))];
-    return {{"event", "summary"},
-            {"action", summary.action},
-            {"job_id", summary.job_id},
-            {"exit_code", to_int(exit_code_of(summary))},
-            {"interrupted", summary.interrupted},
-            {"duration_s", summary.duration_s},
-            {"counts", counts},
-            {"log_dir", summary.log_dir},
-            {"first_failure", summary.first_failure
-                                  ? nlohmann::json(summary.hosts[*summary.first_failure].host)
-                                  : nlohmann::json()},
-            {"hosts", std::move(hosts)}};
+    nlohmann::json json = {
+        {"event", "summary"},
+        {"action", summary.action},
+        {"job_id", summary.job_id},
+        {"exit_code", to_int(exit_code_of(summary))},
+        {"interrupted", summary.interrupted},
+        {"duration_s", summary.duration_s},
+        {"counts", counts},
+        {"log_dir", summary.log_dir},
+        {"first_failure", summary.first_failure
+                              ? nlohmann::json(summary.hosts[*summary.first_failure].host)
+                              : nlohmann::json()},
+        {"hosts", std::move(hosts)}};
+    if (summary.hang) json["hang"] = hang_json(*summary.hang);
+    return json;
 }
 
 } // namespace clusterctl::report

@@ -75,6 +75,60 @@ std::string innermost_frame(std::string_view dump) {
     return fmt::format("{} ({}:{})", function, path, line_no);
 }
 
+namespace {
+
+// A place where a rank waits on its peers: torch.distributed's collectives and waits, and
+// the host syncs where a rank waiting on a hung NCCL peer shows (gpu-hang notes).
+bool waits_on_peers(std::string_view place) {
+    static constexpr std::string_view k_waits[] = {
+        "all_reduce",  "all_gather", "reduce_scatter", "broadcast",    "barrier", "all_to_all",
+        "reduce ",     "gather ",    "scatter ",       "send ",        "recv ",   "wait",
+        "synchronize", "item ",      "backward ",      "_run_backward"};
+    auto function = place.substr(0, place.find(' ') + 1);
+    return std::any_of(std::begin(k_waits), std::end(k_waits), [&](std::string_view w) {
+        return function.find(w) != std::string_view::npos;
+    });
+}
+
+std::vector<RankStack> by_rank(const std::vector<const RankStack*>& ranks) {
+    std::vector<RankStack> sorted;
+    for (const auto* r : ranks)
+        sorted.push_back(*r);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.rank < b.rank; });
+    return sorted;
+}
+
+} // namespace
+
+std::vector<RankStack> odd_ranks_out(const std::vector<RankStack>& stacks) {
+    std::map<std::string, std::vector<const RankStack*>> places;
+    for (const auto& s : stacks) {
+        std::string where = innermost_frame(s.text);
+        places[where.empty() ? "no Python frame" : where].push_back(&s);
+    }
+    std::vector<const RankStack*> odd;
+    if (places.size() < 2) return {};
+    bool some_wait = std::any_of(places.begin(), places.end(),
+                                 [](const auto& p) { return waits_on_peers(p.first); });
+    if (some_wait) {
+        for (const auto& [where, ranks] : places)
+            if (!waits_on_peers(where)) odd.insert(odd.end(), ranks.begin(), ranks.end());
+        if (!odd.empty() && odd.size() < stacks.size()) return by_rank(odd);
+        odd.clear();
+    }
+    auto largest = std::max_element(places.begin(), places.end(), [](const auto& a, const auto& b) {
+        return a.second.size() < b.second.size();
+    });
+    std::size_t ties = std::count_if(places.begin(), places.end(), [&](const auto& p) {
+        return p.second.size() == largest->second.size();
+    });
+    if (ties > 1) return {};
+    for (auto it = places.begin(); it != places.end(); ++it)
+        if (it != largest) odd.insert(odd.end(), it->second.begin(), it->second.end());
+    return by_rank(odd);
+}
+
 std::vector<std::string> summarize_stacks(const std::vector<RankStack>& stacks) {
     std::vector<std::pair<std::string, std::vector<const RankStack*>>> places; // in order
     for (const auto& s : stacks) {

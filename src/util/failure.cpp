@@ -5,9 +5,9 @@
 namespace clusterctl::util {
 namespace {
 
-constexpr std::array<std::string_view, 14> k_names{
-    "",        "resolve", "connect", "handshake", "hostkey", "auth",  "lost",
-    "session", "channel", "exec",    "timeout",   "push",    "fetch", "step"};
+constexpr std::array<std::string_view, 15> k_names{
+    "",        "resolve", "connect", "handshake", "hostkey", "auth", "lost", "session",
+    "channel", "exec",    "timeout", "push",      "fetch",   "hang", "step"};
 static_assert(k_names.size() == static_cast<std::size_t>(FailureStage::in_step) + 1);
 
 } // namespace

@@ -229,6 +229,74 @@ TEST(Train, ANodeThatDiesIsReportedAndTheRestTornDown) {
     EXPECT_EQ(s.leftovers(), "");
 }
 
+// Rank 3 stalls before the all_reduce of step 10 and the others wait in it: nothing is
+// printed after step 5. train.hang_timeout 15.
+void make_it_hang(Sandbox& s) {
+    make_it_long(s);
+    s.edit_config("env:\n", "env:\n  TINY_HANG_RANK: \"3\"\n  TINY_HANG_STEP: \"10\"\n");
+    s.edit_config("train:\n", "train:\n  hang_timeout: 15\n");
+}
+
+// What a hang's report must say: the stalled rank named on its node, in its stall, the
+// others in the collective.
+void expect_hang_named(const std::string& text, const std::string& node) {
+    EXPECT_NE(text.find("hang: no rank printed for"), std::string::npos) << text;
+    EXPECT_NE(text.find("not where the others are: rank 3 (" + node + ")"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("rank 3 (" + node + "): in stall (train_tiny.py:"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("ranks 0-2: in all_reduce ("), std::string::npos) << text;
+}
+
+TEST(Train, AHangIsNamedWithEveryRanksStackThenTornDown) {
+    Sandbox s(2);
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_hang(s);
+    auto p = s.start({"train"});
+    Clock::time_point last_line{};
+    ASSERT_TRUE(eventually(
+        [&] {
+            if (p->out().find("rank 3 step 5 loss") == std::string::npos) return false;
+            last_line = Clock::now();
+            return true;
+        },
+        120s))
+        << p->out() << p->err();
+    Clock::time_point declared{};
+    ASSERT_TRUE(eventually(
+        [&] {
+            if (p->err().find("hang: no rank printed") == std::string::npos) return false;
+            declared = Clock::now();
+            return true;
+        },
+        60s))
+        << p->err();
+    int code = p->wait(60s);
+    std::cerr << "[ measure ] hang (hang_timeout 15 s) declared "
+              << seconds_since(last_line) - seconds_since(declared)
+              << " s after the last line; torn down " << seconds_since(last_line)
+              << " s after it\n";
+    EXPECT_LT(std::chrono::duration<double>(declared - last_line).count(), 25.0);
+    EXPECT_EQ(code, 1) << p->err();
+    std::string node = ranks_in(p->out()).host_of[3];
+    ASSERT_FALSE(node.empty()) << p->out();
+    expect_hang_named(p->err(), node);
+    auto summary = summary_of(s);
+    const auto& hang = summary["hang"];
+    ASSERT_TRUE(hang.is_object()) << summary.dump();
+    EXPECT_EQ(hang["kind"], "all_silent");
+    EXPECT_EQ(hang["suspect_node"], node);
+    EXPECT_EQ(hang["stacks"]["ranks"], 4) << hang.dump();
+    std::cerr << "[ measure ] stacks of 4 ranks on 2 nodes taken in " << hang["stacks"]["seconds"]
+              << " s\n";
+    EXPECT_EQ(summary["first_failure"], node);
+    EXPECT_EQ(host_in(summary, node)["stage"], "hang");
+    // One file per rank in the run's log folder, each rank's whole stack.
+    EXPECT_NE(read_file(s.file("logs/rank-3.txt")).find("in stall"), std::string::npos);
+    EXPECT_NE(read_file(s.file("logs/rank-0.txt")).find("in all_reduce"), std::string::npos);
+    EXPECT_EQ(s.leftovers(), "");
+}
+
 TEST(Detach, RunsOnThenStatusLogsAndStop) {
     Sandbox s(2, "--slots 1");
     ASSERT_EQ(s.run({"setup"}).code, 0);
@@ -400,6 +468,39 @@ TEST(Detach, ALostNodeIsNamedAndTheOthersTornDown) {
     EXPECT_EQ(status.code, 1) << "a lost job";
     EXPECT_NE(status.out.find("job " + job + ": lost ("), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("node-002 was lost first"), std::string::npos) << status.out;
+}
+
+// The same hang in a detached job: its supervisor declares it, takes the stacks, tears the
+// job down and records why.
+TEST(Detach, TheSupervisorNamesAHangAndTearsTheJobDown) {
+    Sandbox s(2);
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_hang(s);
+    std::string job = start_detached(s);
+    std::string log;
+    ASSERT_TRUE(eventually(
+        [&] {
+            log = node_log(job, "node-001") + node_log(job, "node-002");
+            return log.find("rank 3 step 5 loss") != std::string::npos;
+        },
+        120s))
+        << log;
+    auto last_line = Clock::now();
+    EXPECT_EQ(ended_state(s, job, 90s), "failed");
+    std::cerr << "[ measure ] detached hang recorded " << seconds_since(last_line)
+              << " s after the last line\n";
+    EXPECT_EQ(s.leftovers(), "");
+    std::string node = ranks_in(node_log(job, "node-001") + node_log(job, "node-002")).host_of[3];
+    if (node.empty()) { // the logs have no node prefix: whichever log holds rank 3's first line
+        node = node_log(job, "node-001").find("rank 3/4") != std::string::npos ? "node-001"
+                                                                               : "node-002";
+    }
+    auto record = s.job_record(job);
+    EXPECT_EQ(record["first_failure"]["node"], node) << record.dump();
+    EXPECT_EQ(record["first_failure"]["stage"], "hang") << record.dump();
+    auto status = s.run({"status", job});
+    EXPECT_EQ(status.code, 1);
+    expect_hang_named(status.out, node);
 }
 
 // A supervisor killed leaves the job running, unsupervised; `supervise` watches it again,

@@ -5,7 +5,9 @@ TINY_FAIL_HOST (a hostname) or TINY_FAIL_NODE_RANK, with TINY_FAIL_STEP, make on
 ranks exit 1 at a step, to test fail-fast teardown. gloo tells the other ranks at once that a
 peer is gone; NCCL does not (they hang until its timeout, 30 min by default). With
 TINY_PEER_LOSS=hang the other ranks behave as under NCCL: they wait, and only the launcher
-can end the job. clusterctl ships this file as a template (docs/CONFIG.md, train.templates).
+can end the job. TINY_HANG_RANK and TINY_HANG_STEP make a hang: at that step every rank
+joins an all_reduce, which that rank never reaches (it stalls), so the others wait in it,
+silent, as ranks behind a stuck peer do. clusterctl ships this file as a template (docs/CONFIG.md, train.templates).
 """
 import argparse
 import os
@@ -17,6 +19,10 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+
+
+def stall(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def main() -> int:
@@ -36,6 +42,8 @@ def main() -> int:
     fail_host = os.environ.get("TINY_FAIL_HOST", "")
     fail_step = int(os.environ.get("TINY_FAIL_STEP", "-1"))
     failing = node_rank == fail_node or socket.gethostname() == fail_host
+    hang_rank = int(os.environ.get("TINY_HANG_RANK", "-1"))
+    hang_step = int(os.environ.get("TINY_HANG_STEP", "-1"))
 
     torch.manual_seed(0)
     model = DDP(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1)))
@@ -60,6 +68,10 @@ def main() -> int:
             while True:
                 time.sleep(60)
         opt.step()
+        if step == hang_step:
+            if rank == hang_rank:
+                stall(3600)
+            dist.all_reduce(torch.ones(1))  # the others wait here for the stalled rank
         if step == 1 or step % 5 == 0 or step == args.steps:
             print(f"rank {rank} step {step} loss {loss.item():.4f}", flush=True)
         if args.sleep:

@@ -107,6 +107,11 @@ struct TrainSettings {
     std::vector<std::string> args;
     std::vector<std::string> torchrun_args;
     int max_restarts = 0;
+    // Hang detection (docs/CONFIG.md): seconds of silence that make a hang (0: off), the
+    // longer limit before the ranks' first line, and what then: stop (tear down) or wait.
+    int hang_timeout_s = 1800;
+    int hang_startup_timeout_s = 7200;
+    bool stop_on_hang = true;
     std::vector<TemplateSpec> templates;
     util::SourceLocation where;
 };

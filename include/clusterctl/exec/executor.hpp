@@ -12,6 +12,7 @@
 #include "clusterctl/plan/launch_plan.hpp"
 #include "clusterctl/report/host_outcome.hpp"
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ struct ExecutorOptions {
     int retries = 0;           // further connection attempts, with backoff
     int grace_s = 10;          // TERM .. KILL on the remote process group
     std::string agent_socket;  // SSH_AUTH_SOCK
+    // A hang was declared in a stage watched for one (plan::HangLimits): take every rank's
+    // stack now, while the ranks still run, and fill in the report's stacks. Called from
+    // the loop, which waits meanwhile; the job is torn down (on_hang: stop) after it.
+    std::function<void(report::HangReport&)> on_hang;
 };
 
 // Over SSH (ExecutorOptions::agent_socket for ssh-agent).

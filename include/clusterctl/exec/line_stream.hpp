@@ -8,6 +8,7 @@
 // clock-free: the caller says what time it is.
 
 #include "clusterctl/config/secrets.hpp"
+#include "clusterctl/exec/hang_watch.hpp"
 #include "clusterctl/exec/line_splitter.hpp"
 #include "clusterctl/exec/line_tail.hpp"
 #include "clusterctl/exec/run_observer.hpp"
@@ -40,6 +41,10 @@ public:
         m_lines_apart = lines_apart;
     }
 
+    // The stage is watched for a hang: every line (not the teardown's) goes to `watch` too;
+    // nullptr: none.
+    void watch_for_hang(HangWatch* watch) { m_hang = watch; }
+
     bool skipped() const { return m_skipped; }
     std::optional<long> process_group() const { return m_process_group; }
     // A detached job's state on the host, as its `job` control line said ("" when none).
@@ -56,7 +61,8 @@ private:
     LineSplitter m_out, m_err;
     LineTail m_tail;
     std::string m_failure_line;
-    Clock::time_point m_next_status{};
+    Clock::time_point m_next_status{}, m_now{};
+    HangWatch* m_hang = nullptr;
     bool m_skipped = false, m_tail_frozen = false, m_lines_apart = false;
     std::optional<long> m_process_group;
     std::optional<int> m_reported_exit;

@@ -53,6 +53,16 @@ struct Task {
     std::vector<FileTransfer> files;
 };
 
+// A stage watched for a hang (the training launch, a detached job's watch): what its
+// hosts print is the job's sign of life (exec/hang_watch.hpp).
+struct HangLimits {
+    int timeout_s = 1800;         // no line for this long: a hang
+    int startup_timeout_s = 7200; // the same, before the ranks' first line
+    bool stop = true;             // tear the job down once its stacks are taken (else wait)
+    bool ranks_prefixed = true;   // the ranks' lines carry torchrun's "[defaultN]:" (--tee)
+    std::string job_id;           // whose ranks' stacks to take (the hook's folder)
+};
+
 struct Stage {
     std::string name;
     StageKind kind = StageKind::run;
@@ -69,6 +79,7 @@ struct Stage {
     // SignalException tracebacks), kept to its log: the training launch. Elsewhere (exec)
     // the last output of an interrupted command is shown as it comes.
     bool quiet_teardown = false;
+    std::optional<HangLimits> hang; // watched for a hang: the training job
 };
 
 struct LaunchPlan {

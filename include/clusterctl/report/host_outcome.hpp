@@ -2,6 +2,7 @@
 // What happened on one host, and on the whole run: the record the summary line, the
 // JSON summary and the exit code are all made from.
 
+#include "clusterctl/report/hang_report.hpp"
 #include "clusterctl/util/failure.hpp"
 
 #include <cstdint>
@@ -66,6 +67,7 @@ struct RunSummary {
     double duration_s = 0;
     std::optional<std::size_t> first_failure; // index into hosts: the first host to fail
     std::vector<std::string> stages;          // the plan's stage names, in order
+    std::optional<HangReport> hang;           // a hang was declared (train.hang_timeout)
 };
 
 } // namespace clusterctl::report

@@ -65,8 +65,9 @@ std::string_view to_string(NodeJobState::Kind kind); // "none", "running", ...
 // there, fail-fast) and its record: succeeded when every node exited 0; stopped when
 // `clusterctl stop` was run or a node said it was stopped (and none failed first);
 // otherwise failed (the first node to fail: its job exited non-zero or logged a failed
-// worker) or lost (the first node to fail went away: its connection, or its processes with
-// no exit code). none: the watch was interrupted, so nobody knows yet.
+// worker, or its ranks hung: then the hang's lines are its last lines) or lost (the first node to
+// fail went away: its connection, or its processes with no exit code). none: the watch was
+// interrupted, so nobody knows yet.
 struct JobEnd {
     JobOutcome outcome = JobOutcome::none;
     std::optional<JobRecord::FirstFailure> first_failure;

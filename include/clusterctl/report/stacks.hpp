@@ -30,4 +30,10 @@ std::string innermost_frame(std::string_view dump);
 // with its node: "rank 3 (node-002): in sleep_a_while (train.py:51)".
 std::vector<std::string> summarize_stacks(const std::vector<RankStack>& stacks);
 
+// The ranks not where the others are, as a hang's suspects: when the ranks are in more
+// than one place, those outside the places that look like waiting on a peer (a collective,
+// a wait, a host sync such as .item()), or else outside the one largest place. Empty when
+// every rank is in the same place or nothing stands out.
+std::vector<RankStack> odd_ranks_out(const std::vector<RankStack>& stacks);
+
 } // namespace clusterctl::report

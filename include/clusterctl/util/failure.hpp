@@ -23,6 +23,7 @@ enum class FailureStage {
     timeout,   // --timeout killed it
     push,      // copying files to it failed
     fetch,     // copying files from it failed
+    hang,      // its ranks fell silent (train.hang_timeout) and it was stopped
     in_step,   // cancelled or stopped while in a plan step: the outcome's step names it
 };
 

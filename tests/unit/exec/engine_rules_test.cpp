@@ -215,5 +215,50 @@ TEST(EngineRules, AFirstInterruptStopsEveryHostASecondDropsThem) {
     }
 }
 
+// A hang: its stacks are asked for while every host still runs, then the named node fails
+// (stage hang), the others are stopped; with on_hang: wait, nobody is stopped.
+TEST(EngineRules, AHangIsReportedTheStacksTakenThenTheJobStopped) {
+    HostScript silent;
+    silent.hang = true;
+    silent.lines = {{100, "[default0]:step 1"}};
+    FakeTransport transport({{"h1", silent}, {"h2", silent}});
+    auto plan = plan_of(2);
+    plan.stages[0].hang = plan::HangLimits{2, 60, true, true, "j"};
+    ExecutorOptions options;
+    int asked = 0;
+    options.on_hang = [&](report::HangReport& hang) {
+        ++asked;
+        EXPECT_TRUE(transport.cancelled.empty()) << "stacks are taken from running ranks";
+        EXPECT_EQ(hang.kind, report::HangReport::Kind::all_silent);
+        EXPECT_EQ(hang.silent.size(), 2u);
+        hang.suspect_node = "h2";
+        hang.suspects = {"rank 1 (h2)"};
+    };
+    auto r = run(plan, transport, options);
+    EXPECT_EQ(asked, 1);
+    ASSERT_TRUE(r.summary.hang);
+    EXPECT_GE(r.summary.duration_s, 2.1);
+    EXPECT_LT(r.summary.duration_s, 3.5) << "checked about once a second";
+    EXPECT_EQ(r.host("h2").state, HostState::failed);
+    EXPECT_EQ(r.host("h2").stage, util::FailureStage::hang);
+    EXPECT_NE(r.host("h2").message.find("rank 1 (h2) not where the others are"), std::string::npos);
+    EXPECT_EQ(r.host("h1").state, HostState::cancelled);
+    ASSERT_TRUE(r.summary.first_failure);
+    EXPECT_EQ(r.summary.hosts[*r.summary.first_failure].host, "h2");
+
+    HostScript ends = silent;
+    ends.hang = false;
+    ends.run_ms = 5000;
+    FakeTransport later({{"h1", ends}, {"h2", ends}});
+    plan.stages[0].hang->stop = false;
+    options.on_hang = {};
+    auto waited = run(plan, later, options);
+    ASSERT_TRUE(waited.summary.hang);
+    EXPECT_FALSE(waited.summary.hang->stopped);
+    EXPECT_TRUE(later.cancelled.empty());
+    for (const auto& h : waited.summary.hosts)
+        EXPECT_EQ(h.state, HostState::done) << h.host;
+}
+
 } // namespace
 } // namespace clusterctl::exec

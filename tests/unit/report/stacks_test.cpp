@@ -56,6 +56,36 @@ TEST(Stacks, RanksInOnePlaceAreFoldedTheOddOneNamedWithItsNode) {
     EXPECT_EQ(report::summarize_stacks(stacks),
               (std::vector<std::string>{"ranks 0-2, 4-5: in all_reduce (train.py:57)",
                                         "rank 3 (node-002): in sleep_a_while (train.py:51)"}));
+    auto odd = report::odd_ranks_out(stacks);
+    ASSERT_EQ(odd.size(), 1u);
+    EXPECT_EQ(odd[0].rank, 3);
+}
+
+report::RankStack rank_in(int rank, const std::string& function) {
+    report::RankStack s;
+    s.rank = rank;
+    s.node = "node-00" + std::to_string(rank + 1);
+    s.text = "Current thread 0x1:\n  File \"/w/t.py\", line 9 in " + function + "\n";
+    return s;
+}
+
+TEST(Stacks, TheOddRankOutIsTheOneNotWaitingOnItsPeers) {
+    // Two ranks: one waits in the collective, one is elsewhere: no majority, yet it stands out.
+    auto odd = report::odd_ranks_out({rank_in(0, "all_reduce"), rank_in(1, "load_batch")});
+    ASSERT_EQ(odd.size(), 1u);
+    EXPECT_EQ(odd[0].rank, 1);
+    // A rank behind a hung NCCL peer shows its next host sync, .item(): waiting, too.
+    odd = report::odd_ranks_out({rank_in(0, "item"), rank_in(1, "item"), rank_in(2, "stall")});
+    ASSERT_EQ(odd.size(), 1u);
+    EXPECT_EQ(odd[0].rank, 2);
+    // Everyone in the same place, or two places of one rank each that say nothing: nobody.
+    EXPECT_TRUE(
+        report::odd_ranks_out({rank_in(0, "all_reduce"), rank_in(1, "all_reduce")}).empty());
+    EXPECT_TRUE(report::odd_ranks_out({rank_in(0, "f"), rank_in(1, "g")}).empty());
+    // No collective in sight: the ranks outside the largest place.
+    odd = report::odd_ranks_out({rank_in(0, "f"), rank_in(1, "f"), rank_in(2, "g")});
+    ASSERT_EQ(odd.size(), 1u);
+    EXPECT_EQ(odd[0].rank, 2);
 }
 
 } // namespace
