@@ -53,6 +53,7 @@ std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRe
 std::string job_state(const report::JobRecord& record, std::optional<long> supervisor) {
     if (record.outcome != report::JobOutcome::none)
         return std::string(report::to_string(record.outcome));
+    if (record.attached && !supervisor) return "lost";
     return supervisor ? "running" : "unsupervised";
 }
 
@@ -64,6 +65,7 @@ nlohmann::json job_json(const report::JobRecord& record, std::optional<long> sup
         {"ended", record.ended.empty() ? nlohmann::json() : nlohmann::json(record.ended)},
         {"nodes", record.nodes},
         {"supervisor_pid", supervisor ? nlohmann::json(*supervisor) : nullptr},
+        {"attached", record.attached},
         {"first_failure", nullptr}};
     if (const auto& f = record.first_failure) j["first_failure"] = report::first_failure_json(*f);
     return j;
@@ -161,12 +163,18 @@ util::Result<long> spawn_supervisor(const Context& ctx, const std::string& job_i
         ""});
 }
 
+util::UniqueFd take_job_lock(const std::string& jobs_dir, const std::string& job_id) {
+    util::UniqueFd fd(::open(report::job_lock_path(jobs_dir, job_id).c_str(),
+                             O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    struct flock lock = whole_file_lock();
+    if (!fd || ::fcntl(fd.get(), F_SETLK, &lock) != 0) return {};
+    return fd;
+}
+
 int supervise_job(Context& ctx, const report::JobRecord& started) {
     std::string dir = report::job_record_dir(ctx.env.home());
-    util::UniqueFd lock_fd(::open(report::job_lock_path(dir, started.job_id).c_str(),
-                                  O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    struct flock lock = whole_file_lock();
-    if (!lock_fd || ::fcntl(lock_fd.get(), F_SETLK, &lock) != 0) {
+    util::UniqueFd lock_fd = take_job_lock(dir, started.job_id);
+    if (!lock_fd) {
         auto holder = running_supervisor(dir, started.job_id);
         ctx.err << fmt::format("clusterctl: job {} is already supervised{}\n", started.job_id,
                                holder ? fmt::format(" (pid {})", *holder) : "");
@@ -233,6 +241,14 @@ std::string describe_job(const report::JobRecord& record, std::optional<long> su
     }
     if (record.outcome != report::JobOutcome::none)
         return fmt::format("{}{} ({})\n", head, report::to_string(record.outcome), record.ended);
+    if (record.attached && supervisor)
+        return fmt::format("{}running, attached to clusterctl (pid {}); its lines are in {}\n",
+                           head, *supervisor, record.log_dir);
+    if (record.attached)
+        return fmt::format("{}lost: the clusterctl running it (pid {}) went away without "
+                           "recording its end; the nodes stopped the job when its connections "
+                           "closed\n",
+                           head, record.supervisor_pid);
     if (supervisor) return fmt::format("{}supervised (pid {})\n", head, *supervisor);
     return fmt::format("{}UNSUPERVISED: no supervisor runs for it (it was killed, or this "
                        "machine restarted); clusterctl supervise {} watches it again\n",

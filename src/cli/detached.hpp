@@ -8,6 +8,7 @@
 
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/report/job_record.hpp"
+#include "clusterctl/util/unique_fd.hpp"
 #include "context.hpp"
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,10 @@ std::string utc_timestamp();
 // become this command's unless given again. `job_at` locates an error.
 util::Result<report::JobRecord> load_job(Context& ctx, const std::string& job,
                                          const util::SourceLocation& job_at);
+
+// The job's supervision lock, taken (closing the fd lets it go); an empty fd when another
+// process holds it.
+util::UniqueFd take_job_lock(const std::string& jobs_dir, const std::string& job_id);
 
 // The PID of the process that holds the job's supervision lock, if one does.
 std::optional<long> running_supervisor(const std::string& jobs_dir, const std::string& job_id);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -35,6 +36,12 @@ void set_supervise_command(CLI::App& app, CommandTable& table) {
         auto record =
             load_job(ctx, *job, job->empty() ? ctx.line.at_arg(0) : ctx.line.at_token(*job));
         if (!record) return report_error(ctx, record.error());
+        if (record->attached) {
+            ctx.err << fmt::format("clusterctl: job {} ran attached: the clusterctl that started "
+                                   "it watches it, and its end stops it\n",
+                                   record->job_id);
+            return 0;
+        }
         if (*foreground) return supervise_job(ctx, *record);
         std::string dir = report::job_record_dir(ctx.env.home());
         if (auto holder = running_supervisor(dir, record->job_id)) {
@@ -92,10 +99,49 @@ int job_exit_code(Context& ctx, const std::string& job_id) {
 // `status`: what the record knows (how the job ended, or who supervises it), then each
 // node's state from the node itself. Exit code, as `systemctl is-active` users expect: 0
 // running, succeeded or stopped; 1 failed or lost; 3 unknown (a node did not answer).
+// logs and stop of an attached run: its lines are on this machine, and stopping it is its
+// clusterctl's Ctrl-C (SIGINT), which tears the job down on every node and records it.
+int attached_job_command(Context& ctx, const report::JobRecord& record, plan::JobAction action) {
+    std::string dir = report::job_record_dir(ctx.env.home());
+    auto holder = running_supervisor(dir, record.job_id);
+    if (action == plan::JobAction::logs) {
+        ctx.out << fmt::format("job {} ran attached: its lines are in {} (one file per node)\n",
+                               record.job_id, record.log_dir);
+        return 0;
+    }
+    if (!holder) {
+        ctx.err << fmt::format("clusterctl: job {} is not running ({})\n", record.job_id,
+                               job_state(record, holder));
+        return 0;
+    }
+    ::kill(static_cast<pid_t>(*holder), SIGINT);
+    // Its clusterctl stops every node (TERM, KILL after 10 s) and lets the lock go.
+    for (int i = 0; i < 300 && running_supervisor(dir, record.job_id); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (running_supervisor(dir, record.job_id)) {
+        ctx.err << fmt::format("clusterctl: job {}: its clusterctl (pid {}) did not stop within "
+                               "30 s\n",
+                               record.job_id, *holder);
+        return 1;
+    }
+    ctx.err << fmt::format("clusterctl: job {} stopped (its clusterctl, pid {}, tore it down)\n",
+                           record.job_id, *holder);
+    return 0;
+}
+
 int run_status(Context& ctx, const report::JobRecord& record) {
     std::string dir = report::job_record_dir(ctx.env.home());
     auto supervisor = running_supervisor(dir, record.job_id);
     bool json = ctx.options.json;
+    if (record.attached) {
+        // Its clusterctl holds its nodes' state; the nodes keep none of their own.
+        if (json)
+            ctx.out << job_json(record, supervisor).dump() << "\n";
+        else
+            ctx.out << describe_job(record, supervisor);
+        std::string state = job_state(record, supervisor);
+        return state == "failed" || state == "lost" ? 1 : 0;
+    }
     if (!json) ctx.out << describe_job(record, supervisor) << std::flush;
     // With --json the nodes' lines are not shown: the one document says it all.
     std::ostringstream unshown;
@@ -148,7 +194,8 @@ int run_status(Context& ctx, const report::JobRecord& record) {
 // folder, and where each rank is, ranks in the same place folded together.
 void set_stacks_command(CLI::App& app, CommandTable& table) {
     auto* sub = app.add_subcommand(
-        "stacks", "Show where every rank of a running detached job is: its Python stack");
+        "stacks",
+        "Show where every rank of a running job (attached or detached) is: its Python stack");
     auto job = std::make_shared<std::string>();
     sub->add_option("JOB", *job, "Job id, as train --detach printed it (default: the latest)");
     sub->footer("Each rank's stack (all threads) goes into a file of the run's log folder; the "
@@ -293,6 +340,7 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
                 ctx.err << fmt::format("clusterctl: job {} (started {}) on {} nodes\n",
                                        record->job_id, record->started, record->nodes.size());
             if (action == plan::JobAction::status) return run_status(ctx, *record);
+            if (record->attached) return attached_job_command(ctx, *record, action);
             if (action == plan::JobAction::stop) {
                 // The supervisor then records the job as stopped, not failed.
                 record->stop_requested = utc_timestamp();

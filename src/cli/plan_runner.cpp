@@ -32,7 +32,7 @@ const plan::Stage* watched_for_hang(const plan::LaunchPlan& plan) {
 }
 
 int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& plan,
-                 const AfterRun& after) {
+                 const AfterRun& after, const BeforeRun& before) {
     std::vector<std::string> names;
     for (const auto& h : plan.hosts)
         names.push_back(h.name);
@@ -43,6 +43,8 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     output::RunLogs logs(log_dir, names);
     if (!logs.error().empty() && !ctx.options.quiet)
         ctx.err << "clusterctl: warning: " << logs.error() << "; no logs kept\n";
+
+    if (before) before(plan, logs.error().empty() ? logs.dir() : "");
 
     output::LiveOutputOptions live_options;
     live_options.prefix = !ctx.options.no_prefix;
@@ -114,7 +116,8 @@ std::unique_ptr<exec::Transport> make_transport(const Inputs& inputs,
     return local ? exec::make_local_transport() : exec::make_ssh_transport(agent_socket);
 }
 
-int run_planned(Context& ctx, const Planner& planner, const AfterRun& after) {
+int run_planned(Context& ctx, const Planner& planner, const AfterRun& after,
+                const BeforeRun& before) {
     if (!ctx.options.job_id.empty() && !util::is_valid_job_id(ctx.options.job_id))
         return report_error(
             ctx, util::error_at(ctx.line.at_value({"--job-id"}),
@@ -133,7 +136,7 @@ int run_planned(Context& ctx, const Planner& planner, const AfterRun& after) {
                                      : output::render_dry_run_text(*plan, inputs->secrets));
         return report::to_int(report::ExitCode::success);
     }
-    return execute_plan(ctx, *inputs, *plan, after);
+    return execute_plan(ctx, *inputs, *plan, after, before);
 }
 
 } // namespace clusterctl::cli

@@ -23,7 +23,12 @@ using AfterRun =
 std::unique_ptr<exec::Transport> make_transport(const Inputs& inputs,
                                                 const std::string& agent_socket);
 
-int run_planned(Context& ctx, const Planner& planner, const AfterRun& after = {});
+// Before a run (not a dry run), with its plan and its log folder ("" when none is kept):
+// an attached `train` records its job here.
+using BeforeRun = std::function<void(const plan::LaunchPlan&, const std::string& log_dir)>;
+
+int run_planned(Context& ctx, const Planner& planner, const AfterRun& after = {},
+                const BeforeRun& before = {});
 
 // What clusterctl keeps on this machine: HOME/.clusterctl (PlanInputs::local_dir).
 inline std::string local_dir(const Context& ctx) {

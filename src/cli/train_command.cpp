@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace clusterctl::cli {
 namespace {
@@ -19,10 +20,8 @@ std::string absolute(const std::string& path) {
     return ec ? path : p.lexically_normal().string();
 }
 
-// After `train --detach`: the job's record, so status, logs and stop find it from anywhere;
-// its id alone on stdout (job=$(clusterctl train --detach)), what to do next on stderr.
-int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::RunSummary& summary,
-                      int code) {
+// The job's record: how to reach its nodes again from anywhere.
+report::JobRecord job_record_for(const Context& ctx, const plan::LaunchPlan& plan) {
     report::JobRecord record;
     record.job_id = plan.job_id;
     record.started = utc_timestamp();
@@ -34,6 +33,46 @@ int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::
     record.ssh_config = absolute(util::expand_tilde(ctx.options.ssh_config, ctx.env));
     for (const auto& h : plan.hosts)
         record.nodes.push_back(h.name);
+    return record;
+}
+
+// An attached run is on record too, for `jobs`, `status`, `stacks` and `stop` from a second
+// terminal: this process holds its lock while it runs, and records how it ended.
+class AttachedJob {
+public:
+    void start(Context& ctx, const plan::LaunchPlan& plan, const std::string& log_dir) {
+        m_dir = report::job_record_dir(ctx.env.home());
+        m_record = job_record_for(ctx, plan);
+        m_record.attached = true;
+        m_record.log_dir = log_dir;
+        m_record.supervisor_pid = static_cast<long>(::getpid());
+        m_error = report::write_job_record(m_dir, m_record); // and its folder
+        m_lock = take_job_lock(m_dir, m_record.job_id);
+    }
+    int end(Context& ctx, const report::RunSummary& summary, int code) {
+        if (m_record.job_id.empty()) return code;
+        report::JobEnd end = report::attached_end(summary);
+        m_record.outcome = end.outcome;
+        m_record.first_failure = end.first_failure;
+        m_record.ended = utc_timestamp();
+        if (m_error.empty()) m_error = report::write_job_record(m_dir, m_record);
+        if (!m_error.empty() && !ctx.options.quiet)
+            ctx.err << "clusterctl: warning: " << m_error << "; jobs and status do not know "
+                    << "this run\n";
+        return code;
+    }
+
+private:
+    std::string m_dir, m_error;
+    report::JobRecord m_record;
+    util::UniqueFd m_lock;
+};
+
+// After `train --detach`: the job's record, so status, logs and stop find it from anywhere;
+// its id alone on stdout (job=$(clusterctl train --detach)), what to do next on stderr.
+int keep_detached_job(Context& ctx, const plan::LaunchPlan& plan, const report::RunSummary& summary,
+                      int code) {
+    report::JobRecord record = job_record_for(ctx, plan);
     auto launch = std::find_if(plan.stages.begin(), plan.stages.end(),
                                [](const auto& s) { return s.role == plan::StageRole::launch; });
     bool started = launch != plan.stages.end() &&
@@ -85,10 +124,20 @@ void set_train_command(CLI::App& app, CommandTable& table) {
                 "  clusterctl train --detach && clusterctl logs -f");
     table[sub] = [detach, no_check](Context& ctx) {
         AfterRun after;
+        BeforeRun before;
+        AttachedJob attached;
         ctx.lines_to_stderr = *detach; // stdout: the job id alone (J=$(clusterctl train --detach))
-        if (*detach)
+        if (*detach) {
             after = [&ctx](const plan::LaunchPlan& plan, const report::RunSummary& summary,
                            int code) { return keep_detached_job(ctx, plan, summary, code); };
+        } else {
+            before = [&](const plan::LaunchPlan& plan, const std::string& log_dir) {
+                attached.start(ctx, plan, log_dir);
+            };
+            after = [&](const plan::LaunchPlan&, const report::RunSummary& summary, int code) {
+                return attached.end(ctx, summary, code);
+            };
+        }
         return run_planned(
             ctx,
             [&](const plan::PlanInputs& in) {
@@ -97,7 +146,7 @@ void set_train_command(CLI::App& app, CommandTable& table) {
                 train.detach = *detach;
                 return plan::plan_train(train);
             },
-            after);
+            after, before);
     };
 }
 

@@ -98,6 +98,32 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record) {
     return end;
 }
 
+JobEnd attached_end(const RunSummary& run) {
+    JobEnd end;
+    if (run.interrupted) {
+        end.outcome = JobOutcome::stopped;
+        return end;
+    }
+    if (!run.first_failure && std::all_of(run.hosts.begin(), run.hosts.end(), [](const auto& h) {
+            return h.state == HostState::done;
+        })) {
+        end.outcome = JobOutcome::succeeded;
+        return end;
+    }
+    end.outcome = JobOutcome::failed;
+    std::size_t first = run.first_failure.value_or(0);
+    if (first >= run.hosts.size()) return end;
+    const HostOutcome& h = run.hosts[first];
+    end.first_failure = JobRecord::FirstFailure{h.host, std::string(stage_label(h)), h.message,
+                                                h.exit_code, h.last_lines};
+    if (run.hang && h.stage == FailureStage::hang)
+        end.first_failure->last_lines = hang_lines(*run.hang);
+    bool connection = h.stage == FailureStage::lost || h.stage == FailureStage::channel ||
+                      h.stage == FailureStage::connect || h.stage == FailureStage::handshake;
+    if (connection) end.outcome = JobOutcome::lost;
+    return end;
+}
+
 nlohmann::json first_failure_json(const JobRecord::FirstFailure& f) {
     return {{"node", f.node},
             {"stage", f.stage},
@@ -123,6 +149,10 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
                      {"ssh_config", r.ssh_config}, {"nodes", r.nodes}};
     if (!r.stop_requested.empty()) j["stop_requested"] = r.stop_requested;
     if (r.supervisor_pid > 0) j["supervisor_pid"] = r.supervisor_pid;
+    if (r.attached) {
+        j["attached"] = true;
+        j["log_dir"] = r.log_dir;
+    }
     if (r.outcome != JobOutcome::none) j["state"] = to_string(r.outcome);
     if (!r.ended.empty()) j["ended"] = r.ended;
     if (const auto& f = r.first_failure) j["first_failure"] = first_failure_json(*f);
@@ -159,6 +189,8 @@ std::optional<JobRecord> parse_record(const nlohmann::json& j) {
     if (j.contains("supervisor_pid") && j["supervisor_pid"].is_number_integer())
         r.supervisor_pid = j["supervisor_pid"].get<long>();
     r.stop_requested = text("stop_requested");
+    r.attached = j.value("attached", false);
+    r.log_dir = text("log_dir");
     r.outcome = parse_job_outcome(text("state"));
     r.ended = text("ended");
     if (j.contains("first_failure") && j["first_failure"].is_object()) {

@@ -297,6 +297,43 @@ TEST(Train, AHangIsNamedWithEveryRanksStackThenTornDown) {
     EXPECT_EQ(s.leftovers(), "");
 }
 
+// An attached run seen from a second terminal: jobs and status know it, stacks takes every
+// rank's stack, stop is its Ctrl-C.
+TEST(Train, ASecondTerminalTakesTheStacksOfAnAttachedRunAndStopsIt) {
+    Sandbox s(2);
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_long(s);
+    auto p = s.start({"train"});
+    ASSERT_TRUE(
+        eventually([&] { return p->out().find("rank 3 step 5 loss") != std::string::npos; }, 120s))
+        << p->out() << p->err();
+    auto listed = nlohmann::json::parse(s.run({"jobs", "--json"}).out, nullptr, false);
+    ASSERT_TRUE(listed.is_array() && !listed.empty()) << listed.dump();
+    std::string job = listed[0]["job_id"];
+    EXPECT_EQ(listed[0]["state"], "running");
+    EXPECT_EQ(listed[0]["attached"], true);
+    auto status = s.run({"status"});
+    EXPECT_EQ(status.code, 0);
+    EXPECT_NE(status.out.find("job " + job + ": running, attached to clusterctl (pid "),
+              std::string::npos)
+        << status.out;
+
+    auto asked = Clock::now();
+    auto stacks = s.run({"stacks"});
+    std::cerr << "[ measure ] stacks of 4 ranks on 2 nodes, from a second terminal: "
+              << seconds_since(asked) << " s\n";
+    EXPECT_EQ(stacks.code, 0) << stacks.err;
+    EXPECT_NE(stacks.out.find("job " + job + ": stacks of 4 ranks"), std::string::npos)
+        << stacks.out;
+    EXPECT_NE(stacks.out.find("train_tiny.py"), std::string::npos) << stacks.out;
+
+    auto stop = s.run({"stop"});
+    EXPECT_EQ(stop.code, 0) << stop.err;
+    EXPECT_EQ(p->wait(30s), 130) << p->err();
+    EXPECT_EQ(s.job_record(job)["state"], "stopped");
+    EXPECT_EQ(s.leftovers(), "");
+}
+
 TEST(Detach, RunsOnThenStatusLogsAndStop) {
     Sandbox s(2, "--slots 1");
     ASSERT_EQ(s.run({"setup"}).code, 0);

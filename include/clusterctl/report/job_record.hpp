@@ -1,6 +1,7 @@
 #pragma once
-// What clusterctl keeps, on the machine it runs on, about a detached job:
-// ~/.clusterctl/jobs/JOB.json, written by `train --detach`, read by status, logs and stop,
+// What clusterctl keeps, on the machine it runs on, about a training job:
+// ~/.clusterctl/jobs/JOB.json, written by `train` (attached or --detach), read by status,
+// logs, stop, stacks and jobs,
 // and kept up to date by the job's supervisor. It holds where the job's hosts came from (so
 // a later command reaches the same ones from any directory), their names, who supervises
 // the job and how it ended; nothing secret. Beside it, JOB.lock is held (a POSIX lock) by
@@ -34,6 +35,10 @@ struct JobRecord {
     std::string hostfile, hosts, exclude, ssh_config; // the flags it was started with
     std::vector<std::string> nodes;                   // by node rank
     std::string stop_requested;                       // when `clusterctl stop` was run
+    // An attached run (`train` without --detach): the clusterctl running it holds JOB.lock
+    // and is its supervisor; its lines are in log_dir on this machine, not on the nodes.
+    bool attached = false;
+    std::string log_dir;
 
     long supervisor_pid = 0; // the last supervisor started; JOB.lock says whether it runs
     JobOutcome outcome = JobOutcome::none; // summary.json's "state"
@@ -73,6 +78,9 @@ struct JobEnd {
     std::optional<JobRecord::FirstFailure> first_failure;
 };
 JobEnd job_end(const RunSummary& watch, const JobRecord& record);
+// How an attached run ended, from its own summary: succeeded (exit 0), stopped
+// (interrupted), failed or lost (its first failure's stage says which).
+JobEnd attached_end(const RunSummary& run);
 
 // A first failure as the record, `jobs --json` and `status --json` write it.
 nlohmann::json first_failure_json(const JobRecord::FirstFailure& failure);
