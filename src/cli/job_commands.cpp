@@ -1,4 +1,5 @@
 #include "clusterctl/config/host_list.hpp"
+#include "clusterctl/output/merged_logs.hpp"
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/report/job_record.hpp"
 #include "clusterctl/report/stacks.hpp"
@@ -99,6 +100,31 @@ int job_exit_code(Context& ctx, const std::string& job_id) {
 // `status`: what the record knows (how the job ended, or who supervises it), then each
 // node's state from the node itself. Exit code, as `systemctl is-active` users expect: 0
 // running, succeeded or stopped; 1 failed or lost; 3 unknown (a node did not answer).
+// `logs` without -f: every node's lines, stamped on the node as they were written, merged
+// here into one story by those stamps; --tail N: its last N lines.
+int merged_logs(Context& ctx, const Planner& planner, int tail) {
+    std::ostringstream captured;
+    Context run_ctx{ctx.options, ctx.line,         ctx.env,       captured,           ctx.err,
+                    Terminal{},  ctx.config_given, ctx.fail_fast, ctx.secrets_needed, false};
+    run_ctx.options.json = false;
+    run_ctx.options.no_prefix = false;
+    run_ctx.options.gather = false;
+    run_ctx.options.quiet = true;
+    int code = run_planned(run_ctx, planner);
+    std::string merged = output::merge_stamped_logs(captured.str(), tail);
+    if (ctx.options.no_prefix) {
+        std::string bare;
+        std::istringstream in(merged);
+        for (std::string line; std::getline(in, line);) {
+            auto colon = line.find(": ");
+            bare += (colon == std::string::npos ? line : line.substr(colon + 2)) + "\n";
+        }
+        merged = std::move(bare);
+    }
+    ctx.out << merged << std::flush;
+    return code;
+}
+
 // logs and stop of an attached run: its lines are on this machine, and stopping it is its
 // clusterctl's Ctrl-C (SIGINT), which tears the job down on every node and records it.
 int attached_job_command(Context& ctx, const report::JobRecord& record, plan::JobAction action) {
@@ -302,9 +328,12 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
          "  clusterctl status              # the job started last\n"
          "  clusterctl status tiny-20261125-101500-3fa2 --json | jq .state"},
         {"logs", plan::JobAction::logs,
-         "Print the merged logs of a detached job; -f follows them and exits as the job did", "",
+         "Print a detached job's logs, every node's lines merged by the time they were written; "
+         "-f follows them and exits as the job did",
+         "",
          "  clusterctl logs -f             # until the job ends, or Ctrl-C\n"
-         "  clusterctl logs tiny-20261125-101500-3fa2 > run.log"},
+         "  clusterctl logs tiny-20261125-101500-3fa2 > run.log\n"
+         "  clusterctl logs --rank 3 -n 20  # rank 3's last 20 lines"},
         {"stop", plan::JobAction::stop,
          "Tear a detached job down on every node: TERM to its processes, KILL after 10 s", "",
          "  clusterctl stop\n"
@@ -316,21 +345,26 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
         auto follow = std::make_shared<bool>(false);
         auto tail = std::make_shared<int>(-1);
         auto nodes = std::make_shared<std::string>();
+        auto rank = std::make_shared<int>(-1);
         sub->add_option("JOB", *job, "Job id, as train --detach printed it (default: the latest)");
         if (c.action == plan::JobAction::logs) {
             sub->add_flag("-f,--follow", *follow,
                           "Keep printing new lines until the job ends; exit as it did");
             sub->add_option("-n,--tail", *tail,
-                            "Only the last N lines of each node (then what "
-                            "comes, with -f)")
+                            "Only the last N lines (of each node with -f; then what comes)")
                 ->check(CLI::NonNegativeNumber)
                 ->option_text("N");
             sub->add_option("--node", *nodes, "Only these nodes: 'node-003', 'node-[001-004]'")
                 ->option_text("HOSTS");
+            sub->add_option("--rank", *rank,
+                            "Only this rank's lines (torchrun_args must hold --tee, which "
+                            "prefixes each rank's line)")
+                ->check(CLI::NonNegativeNumber)
+                ->option_text("N");
         }
         sub->footer(std::string(c.notes) + "Examples:\n" + c.example);
         plan::JobAction action = c.action;
-        table[sub] = [action, job, follow, tail, nodes](Context& ctx) {
+        table[sub] = [action, job, follow, tail, nodes, rank](Context& ctx) {
             auto record =
                 load_job(ctx, *job, job->empty() ? ctx.line.at_arg(0) : ctx.line.at_token(*job));
             if (!record) return report_error(ctx, record.error());
@@ -348,13 +382,18 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
                     ctx.err << "clusterctl: warning: " << error << "\n";
             }
             plan::JobQuery query{record->job_id, record->nodes, action, *follow, *tail, 10};
+            query.rank = *rank;
             if (!nodes->empty()) {
                 auto picked = pick_nodes(*record, *nodes, ctx.line.at_value({"--node"}));
                 if (!picked) return report_error(ctx, picked.error());
                 query.hosts = std::move(*picked);
             }
-            int code = run_planned(
-                ctx, [&](const plan::PlanInputs& in) { return plan::plan_job_query(in, query); });
+            auto planner = [&](const plan::PlanInputs& in) {
+                return plan::plan_job_query(in, query);
+            };
+            if (action == plan::JobAction::logs && !*follow)
+                return merged_logs(ctx, planner, *tail);
+            int code = run_planned(ctx, planner);
             if (action == plan::JobAction::logs && *follow && code == 0)
                 return job_exit_code(ctx, record->job_id);
             return code;

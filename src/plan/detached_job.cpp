@@ -75,19 +75,48 @@ if [ -e "$d/$n.stopped" ]; then )SH")
     s.add("exit 1\n");
 }
 
-void add_logs_body(util::ShellScript& s, bool follow, int tail) {
-    s.add(R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
-)SH");
-    std::string from = tail < 0 ? "+1" : std::to_string(tail); // tail -n: the last N, or all
-    if (!follow) {
-        s.add(R"SH(exec tail -n {} -- "$d/$n.log"
-)SH",
-              from);
+// A node's log holds each line as "SECONDS.MICROSECONDS LINE" (the job's own time stamp,
+// written as the line came): what follows a log live takes the stamp off on the node (u).
+constexpr util::ScriptText<0> k_unstamp = R"SH(u() { sed -u -E 's/^[0-9]+[.,][0-9]+ //'; }
+)SH";
+
+// f: the lines asked for. Only rank R's: the node that ran it has its stack file, whose
+// first line says its local rank, which torchrun's --tee prefix ("[default1]:") names;
+// elsewhere none.
+void add_line_filter(util::ShellScript& s, int rank) {
+    if (rank < 0) {
+        s.add("f() { cat; }\n");
         return;
     }
+    s.add(R"SH(l=-1
+if [ -e "$d/stacks/$n/rank-{}.txt" ]; then l=$(sed -n 's/^# local_rank //p' -- "$d/stacks/$n/rank-{}.txt" | tail -n 1); fi
+f() { grep --line-buffered -E "^([0-9]+[.,][0-9]+ )?\[[A-Za-z_]*$l\]:"; }
+)SH",
+          rank, rank);
+}
+
+void add_logs_body(util::ShellScript& s, bool follow, int tail, int rank) {
+    s.add(R"SH(if [ ! -e "$d/$n.log" ]; then echo "no log $d/$n.log here" >&2; exit 1; fi
+)SH");
+    add_line_filter(s, rank);
+    if (!follow) {
+        // Stamped: clusterctl merges the nodes' lines by them.
+        if (tail < 0)
+            s.add(R"SH(tail -n +1 -- "$d/$n.log" | f
+exit 0
+)SH");
+        else
+            s.add(R"SH(tail -n +1 -- "$d/$n.log" | f | tail -n {}
+exit 0
+)SH",
+                  tail);
+        return;
+    }
+    s.add(k_unstamp);
+    std::string from = tail < 0 ? "+1" : std::to_string(tail); // tail -n: the last N, or all
     // tail --pid ends when the job's leader does; until then it follows the file.
     s.add(
-        R"SH(if alive; then tail -n {} -F --pid="$p" -- "$d/$n.log" 2>/dev/null; else tail -n {} -- "$d/$n.log"; fi
+        R"SH(if alive; then tail -n {} -F --pid="$p" -- "$d/$n.log" 2>/dev/null | f | u; else tail -n {} -- "$d/$n.log" | f | u; fi
 )SH",
         from, from);
     add_end_body(s);
@@ -98,7 +127,8 @@ void add_logs_body(util::ShellScript& s, bool follow, int tail) {
 void add_watch_body(util::ShellScript& s) {
     s.add(R"SH(if [ -z "$p" ]; then echo "no job $d here" >&2; )SH")
         .add_command(control_line_command(k_control_job, "none") + "; exit 1; fi");
-    s.add(R"SH(if alive; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null; fi
+    s.add(k_unstamp);
+    s.add(R"SH(if alive; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null | u; fi
 )SH");
     add_end_body(s);
 }
@@ -135,6 +165,8 @@ if os.environ.get("CLUSTERCTL_STACKS"):
         import faulthandler, signal
         _who = "rank-" + os.environ["RANK"] if "RANK" in os.environ else "agent-%d" % os.getpid()
         _clusterctl_stacks = open(os.path.join(os.environ["CLUSTERCTL_STACKS"], _who + ".txt"), "a")
+        _clusterctl_stacks.write("# local_rank %s\n" % os.environ.get("LOCAL_RANK", "-"))
+        _clusterctl_stacks.flush()
         faulthandler.register(signal.SIGUSR2, file=_clusterctl_stacks, all_threads=True)
     except Exception:
         pass
@@ -200,12 +232,15 @@ util::ShellScript detached_launch_body(const std::string& job_id, const std::str
     // then it is still in this script's process group, which the remote wrapper kills when
     // the script ends, so the script waits for that file. bash traps TERM with a no-op
     // (a trap, unlike an ignored signal, is not inherited by torchrun) so that it outlives
-    // torchrun and records its exit code. $0 of that bash is the files' stem.
+    // torchrun and records its exit code. $0 of that bash is the files' stem. Each line
+    // the job prints goes into its log stamped with the time it came ($EPOCHREALTIME: no
+    // process per line), so `logs` can merge the nodes by time; the stamping loop ignores
+    // TERM, to keep the teardown's lines, and ends when the job's last writer has gone.
     util::ShellScript s = job_prelude(job_id, node);
     add_stack_hook(s, job_id, node);
     s.add(R"SH(mkdir -p -- "$d" || exit 1
 rm -f -- "$d/$n.exit" "$d/$n.stopped" "$d/$n.pid"
-setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@"; echo "$?" >"$0.exit"' "$d/$n" {} </dev/null >"$d/$n.log" 2>&1 &
+setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@" 2>&1 | { trap "" TERM INT HUP; LC_ALL=C; while IFS= read -r l || [ -n "$l" ]; do printf "%s %s\n" "${EPOCHREALTIME:-$(date +%s.%N)}" "$l"; done; }; echo "${PIPESTATUS[0]}" >"$0.exit"' "$d/$n" {} </dev/null >"$d/$n.log" 2>&1 &
 i=0
 until [ -s "$d/$n.pid" ]; do
   if [ "$i" -ge 100 ]; then echo "the job did not start within 10 s (setsid and bash are needed)" >&2; exit 1; fi
@@ -242,7 +277,7 @@ util::Result<LaunchPlan> plan_job_query(const PlanInputs& in, const JobQuery& qu
             add_status_body(body);
             break;
         case JobAction::logs:
-            add_logs_body(body, query.follow, query.tail);
+            add_logs_body(body, query.follow, query.tail, query.rank);
             break;
         case JobAction::stop:
             add_stop_body(body, query.grace_s);

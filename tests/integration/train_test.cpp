@@ -389,6 +389,28 @@ TEST(Detach, RunsOnThenStatusLogsAndStop) {
     EXPECT_EQ(last.code, 0) << last.err;
     EXPECT_EQ(last.out.rfind("node-002: ", 0), 0u) << last.out;
     EXPECT_EQ(std::count(last.out.begin(), last.out.end(), '\n'), 1) << last.out;
+    // Merged by the time each node wrote its lines, not node after node: both ranks' step 5
+    // before either's step 10.
+    std::string merged;
+    ASSERT_TRUE(eventually(
+        [&] {
+            merged = s.run({"logs", job}).out;
+            return merged.find("rank 0 step 10 loss") != std::string::npos &&
+                   merged.find("rank 1 step 10 loss") != std::string::npos;
+        },
+        60s))
+        << merged;
+    EXPECT_LT(std::max(merged.find("rank 0 step 5 loss"), merged.find("rank 1 step 5 loss")),
+              std::min(merged.find("rank 0 step 10 loss"), merged.find("rank 1 step 10 loss")))
+        << merged;
+    // One rank's lines alone, from whichever node ran it.
+    auto one = s.run({"logs", job, "--rank", "1"});
+    EXPECT_EQ(one.code, 0) << one.err;
+    std::istringstream rank_lines(one.out);
+    int seen = 0;
+    for (std::string line; std::getline(rank_lines, line); ++seen)
+        EXPECT_NE(line.find("]:rank 1"), std::string::npos) << one.out;
+    EXPECT_GE(seen, 3) << one.out;
     auto stranger = s.run({"logs", job, "--node", "node-009"});
     EXPECT_EQ(stranger.code, 2);
     EXPECT_NE(stranger.err.find("error: node-009 is not a node of job " + job), std::string::npos)

@@ -44,6 +44,7 @@ struct JobQuery {
     JobAction action = JobAction::status;
     bool follow = false; // logs -f
     int tail = -1;       // logs: the last N lines (then what comes, with follow); -1: all
+    int rank = -1;       // logs: only this rank's lines (torchrun's --tee prefix); -1: all
     int grace_s = 10;    // stop
 };
 
