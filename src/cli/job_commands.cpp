@@ -11,7 +11,6 @@
 #include <chrono>
 #include <csignal>
 #include <fmt/format.h>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -97,19 +96,24 @@ int job_exit_code(Context& ctx, const std::string& job_id) {
     return record && report::went_wrong(record->outcome) ? 1 : 0;
 }
 
-// `status`: what the record knows (how the job ended, or who supervises it), then each
-// node's state from the node itself. Exit code, as `systemctl is-active` users expect: 0
-// running, succeeded or stopped; 1 failed or lost; 3 unknown (a node did not answer).
-// `logs` without -f: every node's lines, stamped on the node as they were written, merged
-// here into one story by those stamps; --tail N: its last N lines.
-int merged_logs(Context& ctx, const Planner& planner, int tail) {
-    std::ostringstream captured;
-    Context run_ctx{ctx.options, ctx.line,         ctx.env,       captured,           ctx.err,
-                    Terminal{},  ctx.config_given, ctx.fail_fast, ctx.secrets_needed, false};
+// A context for a run whose nodes' lines are to be read, not shown: each line "NODE: LINE"
+// into `into`, no summary unless it failed.
+Context capturing(Context& ctx, std::ostream& into) {
+    Context run_ctx{
+        ctx.options,   ctx.line,           ctx.env, into, ctx.err, Terminal{}, ctx.config_given,
+        ctx.fail_fast, ctx.secrets_needed, false};
     run_ctx.options.json = false;
     run_ctx.options.no_prefix = false;
     run_ctx.options.gather = false;
     run_ctx.options.quiet = true;
+    return run_ctx;
+}
+
+// `logs` without -f: every node's lines, stamped on the node as they were written, merged
+// here into one story by those stamps; --tail N: its last N lines.
+int merged_logs(Context& ctx, const Planner& planner, int tail) {
+    std::ostringstream captured;
+    Context run_ctx = capturing(ctx, captured);
     int code = run_planned(run_ctx, planner);
     std::string merged = output::merge_stamped_logs(captured.str(), tail);
     if (ctx.options.no_prefix) {
@@ -155,6 +159,9 @@ int attached_job_command(Context& ctx, const report::JobRecord& record, plan::Jo
     return 0;
 }
 
+// `status`: what the record knows (how the job ended, or who supervises it), then each
+// node's state from the node itself. Exit code, as `systemctl is-active` users expect: 0
+// running, succeeded or stopped; 1 failed or lost; 3 unknown (a node did not answer).
 int run_status(Context& ctx, const report::JobRecord& record) {
     std::string dir = report::job_record_dir(ctx.env.home());
     auto supervisor = running_supervisor(dir, record.job_id);
@@ -165,8 +172,9 @@ int run_status(Context& ctx, const report::JobRecord& record) {
             ctx.out << job_json(record, supervisor).dump() << "\n";
         else
             ctx.out << describe_job(record, supervisor);
-        std::string state = job_state(record, supervisor);
-        return state == "failed" || state == "lost" ? 1 : 0;
+        // Ended badly, or its clusterctl went without recording an end (lost).
+        bool lost = record.outcome == report::JobOutcome::none && !supervisor;
+        return report::went_wrong(record.outcome) || lost ? 1 : 0;
     }
     if (!json) ctx.out << describe_job(record, supervisor) << std::flush;
     // With --json the nodes' lines are not shown: the one document says it all.
@@ -235,12 +243,7 @@ void set_stacks_command(CLI::App& app, CommandTable& table) {
             load_job(ctx, *job, job->empty() ? ctx.line.at_arg(0) : ctx.line.at_token(*job));
         if (!record) return report_error(ctx, record.error());
         std::ostringstream captured;
-        Context run_ctx{ctx.options, ctx.line,         ctx.env,       captured,           ctx.err,
-                        Terminal{},  ctx.config_given, ctx.fail_fast, ctx.secrets_needed, false};
-        run_ctx.options.json = false;
-        run_ctx.options.no_prefix = false;
-        run_ctx.options.gather = false;
-        run_ctx.options.quiet = true;
+        Context run_ctx = capturing(ctx, captured);
         int code = 0;
         auto summary = run_job_plan(run_ctx, *record, plan::JobAction::stacks, code);
         if (!summary) return code;

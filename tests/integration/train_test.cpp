@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pwd.h>
 #include <set>
 
@@ -21,6 +22,21 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Waits until `what` shows in `text()`; when it was first seen, or nothing within `limit`.
+template <typename Text>
+std::optional<Clock::time_point> when_seen(const Text& text, const std::string& what,
+                                           std::chrono::seconds limit) {
+    std::optional<Clock::time_point> at;
+    eventually(
+        [&] {
+            if (text().find(what) == std::string::npos) return false;
+            at = Clock::now();
+            return true;
+        },
+        limit);
+    return at;
 }
 
 // What the ranks of a run said: "node-002: [default1]:rank 3/4 local_rank 1 node_rank 1
@@ -161,17 +177,10 @@ TEST(Train, FailingRankTearsTheJobDownEverywhere) {
     s.edit_config("env:\n", "env:\n  TINY_FAIL_HOST: node-003\n  TINY_FAIL_STEP: \"5\"\n"
                             "  TINY_PEER_LOSS: hang\n");
     auto p = s.start({"train"});
-    Clock::time_point failed_at{};
-    ASSERT_TRUE(eventually(
-        [&] {
-            if (p->out().find("failing on purpose") == std::string::npos) return false;
-            failed_at = Clock::now();
-            return true;
-        },
-        120s))
-        << p->out() << p->err();
+    auto failed_at = when_seen([&] { return p->out(); }, "failing on purpose", 120s);
+    ASSERT_TRUE(failed_at) << p->out() << p->err();
     int code = p->wait(60s);
-    double teardown = seconds_since(failed_at);
+    double teardown = seconds_since(*failed_at);
     std::cerr << "[ measure ] teardown after the failing rank: " << teardown << " s\n";
     EXPECT_EQ(code, 1) << p->err();
     EXPECT_LT(teardown, 10.0);
@@ -253,30 +262,16 @@ TEST(Train, AHangIsNamedWithEveryRanksStackThenTornDown) {
     ASSERT_EQ(s.run({"setup"}).code, 0);
     make_it_hang(s);
     auto p = s.start({"train"});
-    Clock::time_point last_line{};
-    ASSERT_TRUE(eventually(
-        [&] {
-            if (p->out().find("rank 3 step 5 loss") == std::string::npos) return false;
-            last_line = Clock::now();
-            return true;
-        },
-        120s))
-        << p->out() << p->err();
-    Clock::time_point declared{};
-    ASSERT_TRUE(eventually(
-        [&] {
-            if (p->err().find("hang: no rank printed") == std::string::npos) return false;
-            declared = Clock::now();
-            return true;
-        },
-        60s))
-        << p->err();
+    auto last_line = when_seen([&] { return p->out(); }, "rank 3 step 5 loss", 120s);
+    ASSERT_TRUE(last_line) << p->out() << p->err();
+    auto declared = when_seen([&] { return p->err(); }, "hang: no rank printed", 60s);
+    ASSERT_TRUE(declared) << p->err();
     int code = p->wait(60s);
     std::cerr << "[ measure ] hang (hang_timeout 15 s) declared "
-              << seconds_since(last_line) - seconds_since(declared)
-              << " s after the last line; torn down " << seconds_since(last_line)
+              << seconds_since(*last_line) - seconds_since(*declared)
+              << " s after the last line; torn down " << seconds_since(*last_line)
               << " s after it\n";
-    EXPECT_LT(std::chrono::duration<double>(declared - last_line).count(), 25.0);
+    EXPECT_LT(std::chrono::duration<double>(*declared - *last_line).count(), 25.0);
     EXPECT_EQ(code, 1) << p->err();
     std::string node = ranks_in(p->out()).host_of[3];
     ASSERT_FALSE(node.empty()) << p->out();
@@ -549,11 +544,9 @@ TEST(Detach, TheSupervisorNamesAHangAndTearsTheJobDown) {
     std::cerr << "[ measure ] detached hang recorded " << seconds_since(last_line)
               << " s after the last line\n";
     EXPECT_EQ(s.leftovers(), "");
-    std::string node = ranks_in(node_log(job, "node-001") + node_log(job, "node-002")).host_of[3];
-    if (node.empty()) { // the logs have no node prefix: whichever log holds rank 3's first line
-        node = node_log(job, "node-001").find("rank 3/4") != std::string::npos ? "node-001"
-                                                                               : "node-002";
-    }
+    // Rank 3's node: the one whose log holds its first line.
+    std::string node =
+        node_log(job, "node-001").find("rank 3/4") != std::string::npos ? "node-001" : "node-002";
     auto record = s.job_record(job);
     EXPECT_EQ(record["first_failure"]["node"], node) << record.dump();
     EXPECT_EQ(record["first_failure"]["stage"], "hang") << record.dump();
