@@ -174,20 +174,26 @@ util::Result<std::vector<HostEntry>> expand_target(std::string_view token,
             if (bad != std::string::npos) d.where = host_at.advanced(static_cast<int>(bad));
             return fail(d);
         }
-        entries.push_back({std::move(name), target->user, target->port, std::nullopt, where});
+        entries.push_back(
+            {std::move(name), target->user, target->port, std::nullopt, false, where});
     }
     return entries;
 }
 
-// "slots=8" and MPI's "max_slots=8" (accepted, not used).
+// "slots=8", MPI's "max_slots=8" (accepted, not used) and "spare".
 util::Status apply_key(std::string_view word, const SourceLocation& where,
                        std::vector<HostEntry>& entries) {
     std::size_t eq = word.find('=');
     std::string key = util::to_lower(word.substr(0, eq));
-    static const std::vector<std::string> k_keys = {"slots", "max_slots"};
+    static const std::vector<std::string> k_keys = {"slots", "max_slots", "spare"};
+    if (key == "spare" && eq == std::string_view::npos) {
+        for (auto& e : entries)
+            e.spare = true;
+        return util::Ok{};
+    }
     if (eq == std::string_view::npos || (key != "slots" && key != "max_slots")) {
         std::string hint = util::did_you_mean(key, k_keys);
-        if (hint.empty()) hint = "a hostfile line is 'HOST [slots=N]'";
+        if (hint.empty()) hint = "a hostfile line is 'HOST [slots=N] [spare]'";
         return fail(error_at(where, fmt::format("unknown hostfile attribute '{}'", word), hint));
     }
     std::string_view value = word.substr(eq + 1);

@@ -65,6 +65,30 @@ util::Status apply_exclusions(std::vector<HostEntry>& entries, const Overrides& 
     return util::Ok{};
 }
 
+// cluster.spares: each names hosts of the list (a host left out by -w or -x is no error).
+util::Status mark_spares(std::vector<HostEntry>& entries, const TrainingConfig* config,
+                         const Overrides& flags) {
+    if (!config) return util::Ok{};
+    for (const auto& [expression, where] : config->cluster.spares) {
+        auto named = parse_host_expression(expression, where);
+        if (!named) return fail(named.error());
+        for (const auto& spare : *named) {
+            auto it = std::find_if(entries.begin(), entries.end(),
+                                   [&](const HostEntry& e) { return e.name == spare.name; });
+            if (it != entries.end())
+                it->spare = true;
+            else if (!flags.hosts && !flags.exclude)
+                return fail(error_at(where,
+                                     fmt::format("cluster.spares names {}, which is not one of "
+                                                 "the hosts",
+                                                 spare.name),
+                                     "a spare is listed with the hosts too (cluster.hosts or "
+                                     "the hostfile), then named here"));
+        }
+    }
+    return util::Ok{};
+}
+
 util::Result<std::optional<SshConfig>> load_ssh_config(const TrainingConfig* config,
                                                        const Overrides& flags,
                                                        const util::Environment& env,
@@ -152,6 +176,7 @@ util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig
     h.ssh.server_alive_interval_s = o.server_alive_interval.value_or(k_default_alive_interval_s);
     h.ssh.server_alive_count_max = o.server_alive_count_max.value_or(k_default_alive_count);
     h.slots = entry.slots.value_or(config ? config->default_slots() : 1);
+    h.spare = entry.spare;
     std::optional<std::string> jump_spec;
     util::SourceLocation jump_at = h.where;
     if (yaml.jump) {
@@ -196,15 +221,21 @@ util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Ov
     auto entries = read_host_entries(config, flags);
     if (!entries) return fail(entries.error());
     if (auto s = apply_exclusions(*entries, flags); !s) return fail(s.error());
+    if (auto s = mark_spares(*entries, config, flags); !s) return fail(s.error());
     Inventory inventory;
     auto ssh = load_ssh_config(config, flags, env, inventory.ssh_config_path);
     if (!ssh) return fail(ssh.error());
     for (const auto& entry : *entries) {
         auto host = resolve_host(entry, config, flags, *ssh, env);
         if (!host) return fail(host.error());
-        host->rank = static_cast<int>(inventory.hosts.size());
         inventory.hosts.push_back(std::move(*host));
     }
+    int rank = 0; // node ranks number the hosts that take part; a spare has none (-1)
+    for (auto& h : inventory.hosts)
+        h.rank = h.spare ? -1 : rank++;
+    if (rank == 0)
+        return fail(error_at(inventory.hosts.front().where, "every host is a spare",
+                             "mark fewer hosts spare: a spare only replaces a host"));
     if (auto s = check_unique_endpoints(inventory.hosts); !s) return fail(s.error());
     const ClusterSettings* yaml = config ? &config->cluster : nullptr;
     inventory.fanout = flags.fanout.value_or(yaml && yaml->fanout ? *yaml->fanout : 256);

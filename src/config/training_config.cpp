@@ -126,6 +126,26 @@ private:
         return util::Ok{};
     }
 
+    // A host list expression, or a list of them (cluster.hosts, cluster.spares).
+    Status host_expressions(const YAML::Node& n, std::string_view key,
+                            std::vector<std::pair<std::string, util::SourceLocation>>& out) {
+        std::vector<YAML::Node> items;
+        if (n.IsScalar()) {
+            items.push_back(n);
+        } else {
+            if (auto s = m_yaml.expect_list(n, key); !s) return s;
+            for (const auto& item : n)
+                items.push_back(item);
+        }
+        for (const auto& item : items) {
+            CLUSTERCTL_TRY(v, m_yaml.string(item, key));
+            util::SourceLocation where = m_yaml.at(item);
+            if (item.Tag() == "!") ++where.column;
+            out.emplace_back(*v, where);
+        }
+        return util::Ok{};
+    }
+
     Status parse_cluster(const YAML::Node& node) {
         if (auto s = m_yaml.expect_map(node, "cluster"); !s) return s;
         if (auto s = m_yaml.check_keys(node, "cluster", keys_under("cluster")); !s) return s;
@@ -140,23 +160,13 @@ private:
             c.hostfile_at = m_yaml.at(n);
         }
         if (const auto& n = node["hosts"]) {
-            std::vector<YAML::Node> items;
-            if (n.IsScalar()) {
-                items.push_back(n);
-            } else {
-                if (auto s = m_yaml.expect_list(n, "cluster.hosts"); !s) return s;
-                for (const auto& item : n)
-                    items.push_back(item);
-            }
-            if (items.empty())
+            if (auto s = host_expressions(n, "cluster.hosts", c.hosts); !s) return s;
+            if (c.hosts.empty())
                 return fail(
                     error_at(m_yaml.at(n), "cluster.hosts is empty", "list at least one host"));
-            for (const auto& item : items) {
-                CLUSTERCTL_TRY(v, m_yaml.string(item, "cluster.hosts"));
-                util::SourceLocation where = m_yaml.at(item);
-                if (item.Tag() == "!") ++where.column;
-                c.hosts.emplace_back(*v, where);
-            }
+        }
+        if (const auto& n = node["spares"]) {
+            if (auto s = host_expressions(n, "cluster.spares", c.spares); !s) return s;
         }
         if (const auto& n = node["backend"]) {
             CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.backend"));
@@ -375,6 +385,31 @@ private:
         return util::Ok{};
     }
 
+    // nnodes: N, or "MIN:MAX" (torchrun's elastic form): MAX nodes are launched, and a
+    // restart may go on with as few as MIN.
+    Status parse_nnodes(const YAML::Node& n, TrainSettings& t) {
+        t.nnodes_at = m_yaml.at(n);
+        CLUSTERCTL_TRY(text, m_yaml.string(n, "train.nnodes"));
+        auto colon = text->find(':');
+        if (colon == std::string::npos) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "train.nnodes", 1, 100000));
+            t.nnodes = *v;
+            return util::Ok{};
+        }
+        auto low = util::parse_int(std::string_view(*text).substr(0, colon), 1, 100000);
+        auto high = util::parse_int(std::string_view(*text).substr(colon + 1), 1, 100000);
+        if (!low || !high || *low > *high)
+            return fail(error_at(m_yaml.at(n),
+                                 fmt::format("train.nnodes must be a number or MIN:MAX with "
+                                             "1 <= MIN <= MAX, got '{}'",
+                                             *text),
+                                 "e.g. nnodes: 8, or nnodes: \"6:8\" (a restart may go on with "
+                                 "6 of 8 nodes)"));
+        t.nnodes = static_cast<int>(*high);
+        t.min_nnodes = static_cast<int>(*low);
+        return util::Ok{};
+    }
+
     Status parse_rdzv(const YAML::Node& node, RendezvousSettings& r) {
         if (auto s = m_yaml.expect_map(node, "train.rdzv"); !s) return s;
         if (auto s = m_yaml.check_keys(node, "train.rdzv", keys_under("train.rdzv")); !s) return s;
@@ -462,10 +497,8 @@ private:
         } else {
             t.nproc_per_node = 1;
         }
-        if (node["nnodes"]) {
-            CLUSTERCTL_TRY(v, m_yaml.integer(node["nnodes"], "train.nnodes", 1, 100000));
-            t.nnodes = *v;
-            t.nnodes_at = m_yaml.at(node["nnodes"]);
+        if (const auto& n = node["nnodes"]) {
+            if (auto s = parse_nnodes(n, t); !s) return s;
         }
         if (node["rdzv"]) {
             if (auto s = parse_rdzv(node["rdzv"], t.rdzv); !s) return s;
@@ -495,6 +528,24 @@ private:
         if (node["max_restarts"]) {
             CLUSTERCTL_TRY(v, m_yaml.integer(node["max_restarts"], "train.max_restarts", 0, 1000));
             t.max_restarts = *v;
+        }
+        if (node["restarts"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(node["restarts"], "train.restarts", 0, 1000));
+            t.restarts = *v;
+        }
+        if (node["restart_backoff"]) {
+            CLUSTERCTL_TRY(
+                v, m_yaml.integer(node["restart_backoff"], "train.restart_backoff", 0, 86400));
+            t.restart_backoff_s = *v;
+        }
+        if (node["early_failure"]) {
+            CLUSTERCTL_TRY(v,
+                           m_yaml.integer(node["early_failure"], "train.early_failure", 0, 86400));
+            t.early_failure_s = *v;
+        }
+        if (node["checkpoint_dir"]) {
+            CLUSTERCTL_TRY(v, path_value(node["checkpoint_dir"], "train.checkpoint_dir"));
+            t.checkpoint_dir = *v;
         }
         if (node["hang_timeout"]) {
             CLUSTERCTL_TRY(

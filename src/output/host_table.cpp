@@ -21,7 +21,8 @@ nlohmann::ordered_json host_to_json(const config::HostSpec& h) {
     j["user"] = h.ssh.user;
     j["jump"] = h.ssh.jump ? nlohmann::ordered_json(describe_jump(h)) : nlohmann::ordered_json();
     j["slots"] = h.slots;
-    j["rank"] = h.rank;
+    j["rank"] = h.spare ? nlohmann::ordered_json() : nlohmann::ordered_json(h.rank);
+    j["spare"] = h.spare;
     j["known_hosts"] = std::string(config::to_string(h.ssh.known_hosts));
     j["connect_timeout_s"] = h.connect_timeout_s;
     return j;
@@ -31,8 +32,9 @@ std::string render_host_table(const std::vector<config::HostSpec>& hosts) {
     std::vector<std::vector<std::string>> rows{
         {"RANK", "NAME", "ADDRESS", "PORT", "USER", "JUMP", "SLOTS"}};
     for (const auto& h : hosts)
-        rows.push_back({std::to_string(h.rank), h.name, h.address, std::to_string(h.ssh.port),
-                        h.ssh.user, describe_jump(h), std::to_string(h.slots)});
+        rows.push_back({h.spare ? "spare" : std::to_string(h.rank), h.name, h.address,
+                        std::to_string(h.ssh.port), h.ssh.user, describe_jump(h),
+                        std::to_string(h.slots)});
     std::vector<std::size_t> width(rows.front().size(), 0);
     for (const auto& row : rows)
         for (std::size_t c = 0; c < row.size(); ++c)

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace clusterctl::plan {
 namespace {
@@ -135,6 +136,19 @@ util::Result<LaunchPlan> with_node_env(LaunchPlan plan, const config::TrainingCo
 
 } // namespace
 
+std::vector<config::HostSpec> launch_hosts(const config::Inventory& inventory,
+                                           const config::TrainSettings& train) {
+    std::vector<config::HostSpec> hosts;
+    for (const auto& h : inventory.hosts)
+        if (!h.spare && (!train.nnodes || hosts.size() < static_cast<std::size_t>(*train.nnodes)))
+            hosts.push_back(h);
+    return hosts;
+}
+
+std::string checkpoint_dir(const config::TrainSettings& train, const std::string& job_id) {
+    return remote_path(train, train.checkpoint_dir.value_or("checkpoints/" + job_id));
+}
+
 std::string staging_dir(const std::string& local_dir, const std::string& job_id) {
     return fmt::format("{}/staging/{}", local_dir, job_id);
 }
@@ -227,8 +241,25 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
 util::Result<LaunchPlan> plan_check(const PlanInputs& in) {
     LaunchPlan plan = empty_plan(in, Action::check);
     const config::TrainingConfig* config = in.config;
-    if (config && config->train && config->train->nnodes)
-        plan.hosts.resize(std::min<std::size_t>(plan.hosts.size(), *config->train->nnodes));
+    if (!in.nodes.empty()) { // recovery: the hosts the next attempt may take
+        plan.hosts.clear();
+        for (const auto& name : in.nodes) {
+            auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
+                                   [&](const auto& h) { return h.name == name; });
+            if (it != in.inventory.hosts.end()) plan.hosts.push_back(*it);
+        }
+    } else if (config && config->train) {
+        // The hosts a launch takes, then the spares: each must be ready to step in.
+        plan.hosts = launch_hosts(in.inventory, *config->train);
+        std::vector<std::string> spares;
+        for (const auto& h : in.inventory.hosts)
+            if (h.spare) {
+                plan.hosts.push_back(h);
+                spares.push_back(h.name);
+            }
+        if (!spares.empty())
+            plan.notes.push_back(fmt::format("spares checked too: {}", fmt::join(spares, ", ")));
+    }
     plan.stages = preflight_stages(plan, config);
     return with_node_env(std::move(plan), in.config);
 }
@@ -241,14 +272,48 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
                              "add train: with torchrun, nproc_per_node and module or script"));
     const config::TrainSettings& train = *(*config)->train;
     LaunchPlan plan = empty_plan(in, Action::train);
-    std::size_t nnodes = train.nnodes ? static_cast<std::size_t>(*train.nnodes) : plan.hosts.size();
-    if (nnodes > plan.hosts.size())
-        return fail(error_at(train.nnodes_at,
-                             fmt::format("train.nnodes is {} but there are only {} hosts", nnodes,
-                                         plan.hosts.size()),
-                             "lower nnodes or add hosts"));
-    plan.hosts.resize(nnodes);
+    std::vector<std::string> spares;
+    for (const auto& h : in.inventory.hosts)
+        if (h.spare) spares.push_back(h.name);
+    std::size_t active = plan.hosts.size() - spares.size();
+    if (in.nodes.empty()) {
+        std::size_t want = train.nnodes ? static_cast<std::size_t>(*train.nnodes) : active;
+        if (want > active)
+            return fail(error_at(
+                train.nnodes_at,
+                fmt::format("train.nnodes is {} but there are only {} hosts{}", want, active,
+                            spares.empty() ? ""
+                                           : fmt::format(" besides {} spare{}", spares.size(),
+                                                         spares.size() == 1 ? "" : "s")),
+                "lower nnodes or add hosts"));
+        plan.hosts = launch_hosts(in.inventory, train);
+    } else {
+        plan.hosts.clear();
+        for (const auto& name : in.nodes) {
+            auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
+                                   [&](const auto& h) { return h.name == name; });
+            if (it == in.inventory.hosts.end())
+                return fail(error_at(in.command_at,
+                                     fmt::format("job {} ran on {}, which is not among the "
+                                                 "hosts now",
+                                                 in.job_id, name),
+                                     "give the hostfile and config the job was started with"));
+            plan.hosts.push_back(*it);
+        }
+    }
+    std::size_t nnodes = plan.hosts.size();
+    if (in.attempt > 0)
+        plan.notes.push_back(fmt::format("attempt {} (train.restarts {}): a fresh rendezvous "
+                                         "on {} node{}",
+                                         in.attempt, train.restarts, nnodes,
+                                         nnodes == 1 ? "" : "s"));
     plan.notes.push_back(rank_map_note(plan, train, nnodes));
+    if (in.attempt == 0 && !spares.empty())
+        plan.notes.push_back(
+            train.restarts > 0
+                ? fmt::format("spares: {} (each takes a lost node's place; train.restarts {})",
+                              fmt::join(spares, ", "), train.restarts)
+                : fmt::format("spares: {}, unused: train.restarts is 0", fmt::join(spares, ", ")));
     if (in.preflight) plan.stages = preflight_stages(plan, *config);
 
     if (!train.templates.empty()) {
@@ -273,6 +338,7 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
     node.master_port = train.rdzv.port;
     node.rdzv_endpoint = rendezvous_endpoint(train, first);
     node.rdzv_id = train.rdzv.id.value_or(in.job_id);
+    if (in.attempt > 0) node.rdzv_id += fmt::format("-{}", in.attempt); // the old one is closed
     Stage launch;
     launch.name = "launch";
     launch.kind = StageKind::run;
@@ -290,6 +356,8 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
         command.env.push_back({"MASTER_PORT", std::to_string(node.master_port)});
         command.env.push_back({"CLUSTERCTL_JOB_ID", in.job_id});
         command.env.push_back({"CLUSTERCTL_NODE_RANK", std::to_string(i)});
+        command.env.push_back({"CLUSTERCTL_ATTEMPT", std::to_string(in.attempt)});
+        command.env.push_back({"CLUSTERCTL_CHECKPOINT_DIR", checkpoint_dir(train, in.job_id)});
         // torchrun's --tee copies the ranks' lines through Python's stdout, which a pipe
         // block-buffers: without this the logs arrive 8 KB at a time, not live.
         if (!has_env(command.env, "PYTHONUNBUFFERED"))

@@ -36,7 +36,10 @@ struct HostSpec {
     std::string name;    // as the user named it (hostfile, hosts:, -w)
     std::string address; // HostName from ssh_config, or the name
     int slots = 1;
-    int rank = 0; // position in the host list: node rank 0 is the first host
+    int rank = 0; // position among the hosts that are not spares (node rank 0 first); -1: spare
+    // A spare (hostfile `spare`, cluster.spares): set up and checked with the others, but
+    // launched on only in place of a node a training job lost (train.restarts).
+    bool spare = false;
     // How long reaching it may take, and a task's start after that (ConnectTimeout), by any
     // transport.
     int connect_timeout_s = 10;

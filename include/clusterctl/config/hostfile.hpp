@@ -5,6 +5,7 @@
 //   ubuntu@node-002:2222 slots=8 max_slots=8
 //   [::1]:2222
 //   node-[003-008,010] slots=8
+//   node-009 slots=8 spare      (takes part in a training job only in place of a lost node)
 // and the same host names on the command line (-w, -x).
 
 #include "clusterctl/util/result.hpp"
@@ -22,6 +23,7 @@ struct HostEntry {
     std::optional<std::string> user;
     std::optional<int> port;
     std::optional<int> slots;
+    bool spare = false; // the hostfile's `spare`: kept out of a launch until a node is lost
     util::SourceLocation where;
 };
 

@@ -36,7 +36,8 @@ struct ClusterSettings {
     Backend backend = Backend::ssh;
     std::optional<std::string> hostfile; // resolved against the config's folder
     util::SourceLocation hostfile_at;
-    std::vector<std::pair<std::string, util::SourceLocation>> hosts; // host list expressions
+    std::vector<std::pair<std::string, util::SourceLocation>> hosts;  // host list expressions
+    std::vector<std::pair<std::string, util::SourceLocation>> spares; // of those hosts
     std::optional<std::string> user;
     std::optional<int> port;
     std::optional<std::string> identity_file;
@@ -99,7 +100,8 @@ struct TrainSettings {
     std::string torchrun = "torchrun";
     bool gpus = true;                  // device: gpu (check nvidia-smi) or cpu
     std::optional<int> nproc_per_node; // nullopt: auto (GPUs on the node)
-    std::optional<int> nnodes;         // default: every host
+    std::optional<int> nnodes;         // default: every host that is not a spare
+    std::optional<int> min_nnodes;     // nnodes: "MIN:MAX": a restart may run on MIN..MAX
     util::SourceLocation nnodes_at;
     RendezvousSettings rdzv;
     std::optional<std::string> module;
@@ -112,6 +114,14 @@ struct TrainSettings {
     int hang_timeout_s = 1800;
     int hang_startup_timeout_s = 7200;
     bool stop_on_hang = true;
+    // Recovery (docs/CONFIG.md): how many times the job is relaunched after a node is lost
+    // or fails, the first wait before a relaunch (doubled each time), the window in which a
+    // failure counts double, and where the job keeps checkpoints (CLUSTERCTL_CHECKPOINT_DIR;
+    // default: checkpoints/JOB under workdir).
+    int restarts = 0;
+    int restart_backoff_s = 10;
+    int early_failure_s = 120;
+    std::optional<std::string> checkpoint_dir;
     std::vector<TemplateSpec> templates;
     util::SourceLocation where;
 };

@@ -19,6 +19,10 @@ struct PlanInputs {
     bool preflight = true; // train: run the pre-flight check first (--no-check: false)
     bool detach = false;   // train: start the job so it outlives clusterctl
     std::string local_dir = "~/.clusterctl"; // on this machine: download's staging folder
+    // train: the attempt of the job (train.restarts; 0 first) and the hosts it runs on, by
+    // name, node rank 0 first; empty: the first nnodes hosts that are not spares.
+    int attempt = 0;
+    std::vector<std::string> nodes{};
 };
 
 // `command` is run by the remote shell as typed, as ssh and pdsh do with their arguments.
@@ -32,6 +36,14 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in);
 // Where `download: distribute: true` keeps the first nodes' downloads of job JOB on this
 // machine: LOCAL_DIR/staging/JOB, one folder in it per download (its stage number).
 std::string staging_dir(const std::string& local_dir, const std::string& job_id);
+
+// The hosts a training job starts on (attempt 0): the first nnodes that are not spares.
+std::vector<config::HostSpec> launch_hosts(const config::Inventory& inventory,
+                                           const config::TrainSettings& train);
+
+// The checkpoint folder the ranks of job JOB are told (CLUSTERCTL_CHECKPOINT_DIR):
+// train.checkpoint_dir, else checkpoints/JOB under the workdir.
+std::string checkpoint_dir(const config::TrainSettings& train, const std::string& job_id);
 
 // The remote command every step starts from: env, secrets by name, activate.
 RemoteCommand base_command(const config::TrainingConfig* config);

@@ -250,3 +250,30 @@ TEST(PlanDownload, DistributeFetchesFromTheFirstHostAndPushesToTheOthers) {
     EXPECT_EQ(copy.tasks[1].files[0].destination, "/local/model");
     EXPECT_TRUE(copy.tasks[1].files[0].recursive);
 }
+
+TEST(PlanTrain, SparesWaitOutsideTheLaunchAndAnAttemptNamesItsNodes) {
+    Fixture f = load(std::string(k_train_yaml) + "  restarts: 2\n  nnodes: \"1:2\"\n");
+    // node-[1-3] with node-2 a spare (as cluster.spares would mark it).
+    f.inventory.hosts[1].spare = true;
+    auto plan = plan::plan_train({f.inventory, &f.config, "job-1"});
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    ASSERT_EQ(plan->hosts.size(), 2u);
+    EXPECT_EQ(plan->hosts[1].name, "node-3") << "the spare takes no part";
+    std::string s = script_of(plan->stages.back().tasks[0]);
+    EXPECT_NE(s.find("export CLUSTERCTL_ATTEMPT=0\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("export CLUSTERCTL_CHECKPOINT_DIR=/shared/run/checkpoints/job-1\n"),
+              std::string::npos)
+        << s;
+
+    plan::PlanInputs in{f.inventory, &f.config, "job-1"};
+    in.attempt = 1;
+    in.nodes = {"node-3", "node-2"};
+    auto second = plan::plan_train(in);
+    ASSERT_TRUE(second.ok()) << second.error().str();
+    std::string t = script_of(second->stages.back().tasks[1]);
+    EXPECT_NE(t.find("--nnodes=2 "), std::string::npos) << t;
+    EXPECT_NE(t.find("--node_rank=1 "), std::string::npos) << t;
+    EXPECT_NE(t.find("--rdzv_endpoint=node-3:29500 --rdzv_id=job-1-1"), std::string::npos) << t;
+    EXPECT_NE(t.find("export CLUSTERCTL_ATTEMPT=1\n"), std::string::npos) << t;
+    EXPECT_EQ(f.config.train->min_nnodes, 1);
+}
