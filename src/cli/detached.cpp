@@ -2,6 +2,8 @@
 
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/util/unique_fd.hpp"
+#include "inputs.hpp"
+#include "job_recovery.hpp"
 #include "plan_runner.hpp"
 
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <functional>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -68,6 +71,11 @@ nlohmann::json job_json(const report::JobRecord& record, std::optional<long> sup
         {"attached", record.attached},
         {"first_failure", nullptr}};
     if (const auto& f = record.first_failure) j["first_failure"] = report::first_failure_json(*f);
+    if (!record.attempts.empty()) {
+        j["attempts"] = report::attempts_json(record.attempts);
+        j["left_out"] = record.left_out;
+        j["restarts_used"] = record.restarts_used;
+    }
     return j;
 }
 
@@ -171,6 +179,48 @@ util::UniqueFd take_job_lock(const std::string& jobs_dir, const std::string& job
     return fd;
 }
 
+namespace {
+
+// The job's settings and hosts as its inputs say now (for its recovery), or nothing.
+struct JobInputs {
+    config::TrainSettings train;
+    std::vector<config::HostSpec> hosts;
+};
+
+std::optional<JobInputs> job_inputs(const Context& ctx) {
+    auto inputs = load_inputs(ctx);
+    if (!inputs || !inputs->config || !inputs->config->train) return std::nullopt;
+    return JobInputs{*inputs->config->train, inputs->inventory.hosts};
+}
+
+// Relaunches the job detached, attempt `attempt` on `nodes` (checked already); false when
+// its inputs could not be planned (said).
+bool relaunch(Context& ctx, const report::JobRecord& record, int attempt,
+              const std::vector<std::string>& nodes) {
+    Context launch_ctx = ctx;
+    launch_ctx.options.job_id = record.job_id;
+    launch_ctx.options.log_dir = "";
+    launch_ctx.secrets_needed = true; // the ranks need them again
+    std::optional<report::RunSummary> seen;
+    run_planned(
+        launch_ctx,
+        [&](const plan::PlanInputs& in) {
+            plan::PlanInputs launch = in;
+            launch.preflight = false;
+            launch.detach = true;
+            launch.attempt = attempt;
+            launch.nodes = nodes;
+            return plan::plan_train(launch);
+        },
+        [&](const plan::LaunchPlan&, const report::RunSummary& summary, int code) {
+            seen = summary;
+            return code;
+        });
+    return seen.has_value();
+}
+
+} // namespace
+
 int supervise_job(Context& ctx, const report::JobRecord& started) {
     std::string dir = report::job_record_dir(ctx.env.home());
     util::UniqueFd lock_fd = take_job_lock(dir, started.job_id);
@@ -195,36 +245,107 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
                                report::to_string(record.outcome));
         return 0;
     }
-    ctx.err << fmt::format("clusterctl: {} supervising job {} on {} nodes (pid {})\n",
-                           utc_timestamp(), record.job_id, record.nodes.size(), ::getpid());
-    int code = 0;
-    auto watch = run_job_plan(ctx, record, plan::JobAction::watch, code);
-    if (!watch) return code;
-    update([](report::JobRecord&) {});
-    report::JobEnd end = report::job_end(*watch, record);
-    if (end.outcome == report::JobOutcome::none) {
-        ctx.err << "clusterctl: supervision interrupted; the job runs on unsupervised\n";
-        return 130;
+    // With train.restarts, the supervisor relaunches the job as an attached train would.
+    std::optional<JobRecovery> recovery;
+    if (auto inputs = job_inputs(ctx); inputs && inputs->train.restarts > 0) {
+        recovery.emplace(ctx, inputs->train, inputs->hosts, record.job_id, "");
+        update([](report::JobRecord& r) {
+            if (r.attempts.empty()) r.attempts.push_back({r.nodes, r.started, "", {}, "", "", {}});
+        });
+        recovery->restore(record);
     }
-    if (report::went_wrong(end.outcome)) {
-        ctx.err << fmt::format("clusterctl: {} {} failed first; tearing the job down on every "
-                               "node\n",
-                               utc_timestamp(),
-                               end.first_failure ? end.first_failure->node : "a node");
-        int stop_code = 0;
-        run_job_plan(ctx, record, plan::JobAction::stop, stop_code);
+    for (;;) {
+        ctx.err << fmt::format("clusterctl: {} supervising job {} on {} nodes (pid {})\n",
+                               utc_timestamp(), record.job_id, record.nodes.size(), ::getpid());
+        auto began = std::chrono::steady_clock::now();
+        int code = 0;
+        auto watch = run_job_plan(ctx, record, plan::JobAction::watch, code);
+        if (!watch) return code;
+        update([](report::JobRecord&) {});
+        report::JobEnd end = report::job_end(*watch, record);
+        if (end.outcome == report::JobOutcome::none) {
+            ctx.err << "clusterctl: supervision interrupted; the job runs on unsupervised\n";
+            return 130;
+        }
+        plan::AttemptEnd attempt = attempt_end(
+            *watch, record.nodes,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+        attempt.succeeded = end.outcome == report::JobOutcome::succeeded;
+        attempt.stopped = end.outcome == report::JobOutcome::stopped;
+        if (report::went_wrong(end.outcome)) {
+            ctx.err << fmt::format("clusterctl: {} {} failed first; tearing the job down on "
+                                   "every node\n",
+                                   utc_timestamp(),
+                                   end.first_failure ? end.first_failure->node : "a node");
+            // A node that cannot be reached is not tried again.
+            report::JobRecord reachable = record;
+            std::erase_if(reachable.nodes, [&](const std::string& n) {
+                return std::find(attempt.lost.begin(), attempt.lost.end(), n) != attempt.lost.end();
+            });
+            int stop_code = 0;
+            if (!reachable.nodes.empty())
+                run_job_plan(ctx, reachable, plan::JobAction::stop, stop_code);
+        }
+        std::optional<std::vector<std::string>> next;
+        if (recovery && !record.attempts.empty()) {
+            report::AttemptRecord& last = record.attempts.back();
+            last.outcome = end.outcome;
+            last.ended = utc_timestamp();
+            if (end.first_failure)
+                last.failed = fmt::format("{} {}", end.first_failure->node,
+                                          end.outcome == report::JobOutcome::lost
+                                              ? "lost"
+                                              : "failed: " + end.first_failure->stage);
+            bool interrupted = false;
+            if (record.stop_requested.empty()) next = recovery->after(attempt, last, interrupted);
+            auto attempts = record.attempts;
+            update([&](report::JobRecord& r) {
+                r.attempts = attempts;
+                r.left_out = recovery->state().left_out;
+                r.spares = recovery->state().spares;
+                r.restarts_used = recovery->state().used;
+            });
+            if (interrupted) {
+                ctx.err << "clusterctl: supervision interrupted before the restart\n";
+                return 130;
+            }
+            if (next && !record.stop_requested.empty()) next.reset(); // stopped meanwhile
+        }
+        if (next) {
+            auto resumed = recovery->resume_step(next->front());
+            int attempt_index = static_cast<int>(record.attempts.size());
+            update([&](report::JobRecord& r) {
+                r.nodes = *next;
+                r.attempts.push_back({*next, utc_timestamp(), "", {}, "", "", resumed});
+            });
+            if (relaunch(ctx, record, attempt_index, *next)) continue;
+            end.outcome = report::JobOutcome::failed;
+        }
+        update([&](report::JobRecord& r) {
+            r.outcome = end.outcome;
+            r.ended = utc_timestamp();
+            r.first_failure = end.first_failure;
+        });
+        ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id,
+                               report::to_string(end.outcome));
+        return report::went_wrong(end.outcome) ? 1 : 0;
     }
-    update([&](report::JobRecord& r) {
-        r.outcome = end.outcome;
-        r.ended = utc_timestamp();
-        r.first_failure = end.first_failure;
-    });
-    ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id,
-                           report::to_string(end.outcome));
-    return report::went_wrong(end.outcome) ? 1 : 0;
 }
 
+namespace {
+std::string describe_state(const report::JobRecord& record, std::optional<long> supervisor);
+} // namespace
+
 std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor) {
+    std::string text = describe_state(record, supervisor);
+    // With train.restarts: every attempt, where it ran and how it ended.
+    for (std::size_t i = 0; i < record.attempts.size(); ++i)
+        text += "  " + report::describe_attempt(i, record.attempts[i]) + "\n";
+    return text;
+}
+
+namespace {
+std::string describe_state(const report::JobRecord& record, std::optional<long> supervisor) {
     std::string head = fmt::format("job {}: ", record.job_id);
     if (report::went_wrong(record.outcome) && record.first_failure) {
         const auto& f = *record.first_failure;
@@ -254,5 +375,6 @@ std::string describe_job(const report::JobRecord& record, std::optional<long> su
                        "machine restarted); clusterctl supervise {} watches it again\n",
                        head, record.job_id);
 }
+} // namespace
 
 } // namespace clusterctl::cli

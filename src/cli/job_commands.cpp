@@ -96,19 +96,6 @@ int job_exit_code(Context& ctx, const std::string& job_id) {
     return record && report::went_wrong(record->outcome) ? 1 : 0;
 }
 
-// A context for a run whose nodes' lines are to be read, not shown: each line "NODE: LINE"
-// into `into`, no summary unless it failed.
-Context capturing(Context& ctx, std::ostream& into) {
-    Context run_ctx{
-        ctx.options,   ctx.line,           ctx.env, into, ctx.err, Terminal{}, ctx.config_given,
-        ctx.fail_fast, ctx.secrets_needed, false};
-    run_ctx.options.json = false;
-    run_ctx.options.no_prefix = false;
-    run_ctx.options.gather = false;
-    run_ctx.options.quiet = true;
-    return run_ctx;
-}
-
 // `logs` without -f: every node's lines, stamped on the node as they were written, merged
 // here into one story by those stamps; --tail N: its last N lines.
 int merged_logs(Context& ctx, const Planner& planner, int tail) {
@@ -303,6 +290,7 @@ void set_jobs_command(CLI::App& app, CommandTable& table) {
         for (const auto& r : records) {
             std::string state = job_state(r, running_supervisor(dir, r.job_id));
             if (r.first_failure) state += fmt::format(": {} first", r.first_failure->node);
+            if (r.attempts.size() > 1) state += fmt::format(" ({} attempts)", r.attempts.size());
             ctx.out << fmt::format("{:<{}}  {:<20}  {:>5}  {}\n", r.job_id, width, r.started,
                                    r.nodes.size(), state);
         }

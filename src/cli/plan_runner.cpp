@@ -116,6 +116,17 @@ std::unique_ptr<exec::Transport> make_transport(const Inputs& inputs,
     return local ? exec::make_local_transport() : exec::make_ssh_transport(agent_socket);
 }
 
+Context capturing(Context& ctx, std::ostream& into) {
+    Context run_ctx{
+        ctx.options,   ctx.line,           ctx.env, into, ctx.err, Terminal{}, ctx.config_given,
+        ctx.fail_fast, ctx.secrets_needed, false};
+    run_ctx.options.json = false;
+    run_ctx.options.no_prefix = false;
+    run_ctx.options.gather = false;
+    run_ctx.options.quiet = true;
+    return run_ctx;
+}
+
 int run_planned(Context& ctx, const Planner& planner, const AfterRun& after,
                 const BeforeRun& before) {
     if (!ctx.options.job_id.empty() && !util::is_valid_job_id(ctx.options.job_id))

@@ -30,6 +30,10 @@ using BeforeRun = std::function<void(const plan::LaunchPlan&, const std::string&
 int run_planned(Context& ctx, const Planner& planner, const AfterRun& after = {},
                 const BeforeRun& before = {});
 
+// A context for a run whose nodes' lines are to be read, not shown: each line "NODE: LINE"
+// into `into`, no summary unless it failed.
+Context capturing(Context& ctx, std::ostream& into);
+
 // What clusterctl keeps on this machine: HOME/.clusterctl (PlanInputs::local_dir).
 inline std::string local_dir(const Context& ctx) {
     return ctx.env.home() + "/.clusterctl";

@@ -1,13 +1,17 @@
 #include "clusterctl/plan/planner.hpp"
 #include "clusterctl/report/job_record.hpp"
+#include "clusterctl/report/run_report.hpp"
 #include "clusterctl/util/text_file.hpp"
 #include "detached.hpp"
+#include "job_recovery.hpp"
 #include "plan_runner.hpp"
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 namespace clusterctl::cli {
@@ -49,13 +53,43 @@ public:
         m_error = report::write_job_record(m_dir, m_record); // and its folder
         m_lock = take_job_lock(m_dir, m_record.job_id);
     }
+    // With train.restarts: each attempt's nodes and end are on record.
+    void begin_attempt(const plan::LaunchPlan& plan, std::optional<long> resumed_from) {
+        report::AttemptRecord attempt;
+        for (const auto& h : plan.hosts)
+            attempt.nodes.push_back(h.name);
+        attempt.started = utc_timestamp();
+        attempt.resumed_from = resumed_from;
+        m_record.nodes = attempt.nodes;
+        m_record.attempts.push_back(std::move(attempt));
+        save();
+    }
+    report::AttemptRecord& end_attempt(const report::RunSummary& summary) {
+        report::AttemptRecord& attempt = m_record.attempts.back();
+        report::JobEnd end = report::attached_end(summary);
+        attempt.outcome = end.outcome;
+        attempt.ended = utc_timestamp();
+        if (end.first_failure)
+            attempt.failed = fmt::format("{} {}", end.first_failure->node,
+                                         end.outcome == report::JobOutcome::lost
+                                             ? "lost"
+                                             : "failed: " + end.first_failure->stage);
+        return attempt;
+    }
+    void note_recovery(const plan::RecoveryState& state) {
+        m_record.left_out = state.left_out;
+        m_record.spares = state.spares;
+        m_record.restarts_used = state.used;
+        save();
+    }
+    const report::JobRecord& record() const { return m_record; }
     int end(Context& ctx, const report::RunSummary& summary, int code) {
         if (m_record.job_id.empty()) return code;
         report::JobEnd end = report::attached_end(summary);
         m_record.outcome = end.outcome;
         m_record.first_failure = end.first_failure;
         m_record.ended = utc_timestamp();
-        if (m_error.empty()) m_error = report::write_job_record(m_dir, m_record);
+        save();
         if (!m_error.empty() && !ctx.options.quiet)
             ctx.err << "clusterctl: warning: " << m_error << "; jobs and status do not know "
                     << "this run\n";
@@ -63,10 +97,98 @@ public:
     }
 
 private:
+    void save() {
+        if (m_error.empty()) m_error = report::write_job_record(m_dir, m_record);
+    }
+
     std::string m_dir, m_error;
     report::JobRecord m_record;
     util::UniqueFd m_lock;
 };
+
+// With train.restarts, summary.json in the first attempt's folder is the job's: the last
+// attempt's summary, with every attempt under "attempts".
+void write_job_summary(const std::string& log_root, const report::RunSummary& last,
+                       const std::vector<report::AttemptRecord>& attempts) {
+    if (log_root.empty()) return;
+    nlohmann::json json = report::summary_json(last);
+    json["attempts"] = report::attempts_json(attempts);
+    std::string path = log_root + "/summary.json", partial = path + ".partial";
+    {
+        std::ofstream out(partial, std::ios::trunc);
+        out << json.dump(2) << "\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+}
+
+// An attached `train`: the launch, then with train.restarts, each relaunch after a node is
+// lost or fails, until one succeeds, the budget is spent, or Ctrl-C.
+int train_attached(Context& ctx, bool no_check) {
+    AttachedJob attached;
+    std::optional<JobRecovery> recovery;
+    std::optional<config::TrainSettings> train;
+    std::vector<config::HostSpec> hosts;
+    std::vector<std::string> nodes; // the attempt's; empty: the first launch's
+    std::optional<long> resumed_from;
+    std::string log_root;
+    for (int attempt = 0;; ++attempt) {
+        std::optional<report::RunSummary> seen;
+        std::vector<std::string> ran;
+        auto began = std::chrono::steady_clock::now();
+        int code = run_planned(
+            ctx,
+            [&](const plan::PlanInputs& in) {
+                plan::PlanInputs launch = in;
+                launch.preflight = attempt == 0 && !no_check;
+                launch.attempt = attempt;
+                launch.nodes = nodes;
+                if (in.config && in.config->train) train = *in.config->train;
+                hosts = in.inventory.hosts;
+                return plan::plan_train(launch);
+            },
+            [&](const plan::LaunchPlan& plan, const report::RunSummary& summary, int exit_code) {
+                seen = summary;
+                for (const auto& h : plan.hosts)
+                    ran.push_back(h.name);
+                return exit_code;
+            },
+            [&](const plan::LaunchPlan& plan, const std::string& log_dir) {
+                if (attempt == 0) {
+                    attached.start(ctx, plan, log_dir);
+                    log_root = log_dir;
+                }
+                if (train && train->restarts > 0) attached.begin_attempt(plan, resumed_from);
+            });
+        if (!seen) return code; // a dry run, or nothing could start
+        if (!train || train->restarts == 0) return attached.end(ctx, *seen, code);
+        if (!recovery) recovery.emplace(ctx, *train, hosts, seen->job_id, log_root);
+        report::AttemptRecord& record = attached.end_attempt(*seen);
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+        plan::AttemptEnd end = attempt_end(*seen, ran, seconds);
+        end.succeeded = code == 0;
+        bool interrupted = false;
+        auto next = recovery->after(end, record, interrupted);
+        attached.note_recovery(recovery->state());
+        if (!next) {
+            write_job_summary(log_root, *seen, attached.record().attempts);
+            if (attempt > 0 && !ctx.options.quiet)
+                for (std::size_t i = 0; i < attached.record().attempts.size(); ++i)
+                    ctx.err << "  " << report::describe_attempt(i, attached.record().attempts[i])
+                            << "\n";
+            return attached.end(ctx, *seen, interrupted ? 130 : code);
+        }
+        nodes = *next;
+        resumed_from = recovery->resume_step(nodes.front());
+        if (resumed_from)
+            ctx.err << fmt::format("clusterctl: attempt {} resumes from the checkpoint of step "
+                                   "{}\n",
+                                   attempt + 1, *resumed_from);
+        ctx.options.job_id = seen->job_id;
+        ctx.options.log_dir = recovery->attempt_log_dir(attempt + 1);
+    }
+}
 
 // After `train --detach`: the job's record, so status, logs and stop find it from anywhere;
 // its id alone on stdout (job=$(clusterctl train --detach)), what to do next on stderr.
@@ -123,30 +245,19 @@ void set_train_command(CLI::App& app, CommandTable& table) {
                 "  clusterctl -c llama-405b.yaml train\n"
                 "  clusterctl train --detach && clusterctl logs -f");
     table[sub] = [detach, no_check](Context& ctx) {
-        AfterRun after;
-        BeforeRun before;
-        AttachedJob attached;
         ctx.lines_to_stderr = *detach; // stdout: the job id alone (J=$(clusterctl train --detach))
-        if (*detach) {
-            after = [&ctx](const plan::LaunchPlan& plan, const report::RunSummary& summary,
-                           int code) { return keep_detached_job(ctx, plan, summary, code); };
-        } else {
-            before = [&](const plan::LaunchPlan& plan, const std::string& log_dir) {
-                attached.start(ctx, plan, log_dir);
-            };
-            after = [&](const plan::LaunchPlan&, const report::RunSummary& summary, int code) {
-                return attached.end(ctx, summary, code);
-            };
-        }
+        if (!*detach) return train_attached(ctx, *no_check);
         return run_planned(
             ctx,
             [&](const plan::PlanInputs& in) {
                 plan::PlanInputs train = in;
                 train.preflight = !*no_check;
-                train.detach = *detach;
+                train.detach = true;
                 return plan::plan_train(train);
             },
-            after, before);
+            [&ctx](const plan::LaunchPlan& plan, const report::RunSummary& summary, int code) {
+                return keep_detached_job(ctx, plan, summary, code);
+            });
     };
 }
 

@@ -128,7 +128,10 @@ void add_watch_body(util::ShellScript& s) {
     s.add(R"SH(if [ -z "$p" ]; then echo "no job $d here" >&2; )SH")
         .add_command(control_line_command(k_control_job, "none") + "; exit 1; fi");
     s.add(k_unstamp);
-    s.add(R"SH(if alive; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null | u; fi
+    // A relaunched job (train.restarts) appends to the log: only this attempt's lines count,
+    // those stamped since it started.
+    s.add(R"SH(since=$(cat -- "$d/$n.since" 2>/dev/null || echo 0)
+if alive; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null | awk -v s="$since" '$1 + 0 >= s + 0 { print; fflush() }' | u; fi
 )SH");
     add_end_body(s);
 }
@@ -240,7 +243,8 @@ util::ShellScript detached_launch_body(const std::string& job_id, const std::str
     add_stack_hook(s, job_id, node);
     s.add(R"SH(mkdir -p -- "$d" || exit 1
 rm -f -- "$d/$n.exit" "$d/$n.stopped" "$d/$n.pid"
-setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@" 2>&1 | { trap "" TERM INT HUP; LC_ALL=C; while IFS= read -r l || [ -n "$l" ]; do printf "%s %s\n" "${EPOCHREALTIME:-$(date +%s.%N)}" "$l"; done; }; echo "${PIPESTATUS[0]}" >"$0.exit"' "$d/$n" {} </dev/null >"$d/$n.log" 2>&1 &
+date +%s.%N >"$d/$n.since"
+setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@" 2>&1 | { trap "" TERM INT HUP; LC_ALL=C; while IFS= read -r l || [ -n "$l" ]; do printf "%s %s\n" "${EPOCHREALTIME:-$(date +%s.%N)}" "$l"; done; }; echo "${PIPESTATUS[0]}" >"$0.exit"' "$d/$n" {} </dev/null >>"$d/$n.log" 2>&1 &
 i=0
 until [ -s "$d/$n.pid" ]; do
   if [ "$i" -ge 100 ]; then echo "the job did not start within 10 s (setsid and bash are needed)" >&2; exit 1; fi

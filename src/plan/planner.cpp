@@ -308,12 +308,20 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
                                          in.attempt, train.restarts, nnodes,
                                          nnodes == 1 ? "" : "s"));
     plan.notes.push_back(rank_map_note(plan, train, nnodes));
-    if (in.attempt == 0 && !spares.empty())
+    if (in.attempt == 0 && train.restarts > 0) {
+        std::string then =
+            spares.empty() ? "" : fmt::format("; spares: {}", fmt::join(spares, ", "));
+        if (train.min_nnodes && static_cast<std::size_t>(*train.min_nnodes) < nnodes)
+            then += fmt::format("; as few as {} nodes", *train.min_nnodes);
+        plan.notes.push_back(fmt::format(
+            "a lost or failed node: up to {} relaunch{} with a fresh rendezvous, the ranks "
+            "resuming from {} (train.restarts){}",
+            train.restarts, train.restarts == 1 ? "" : "es", checkpoint_dir(train, in.job_id),
+            then));
+    } else if (in.attempt == 0 && !spares.empty()) {
         plan.notes.push_back(
-            train.restarts > 0
-                ? fmt::format("spares: {} (each takes a lost node's place; train.restarts {})",
-                              fmt::join(spares, ", "), train.restarts)
-                : fmt::format("spares: {}, unused: train.restarts is 0", fmt::join(spares, ", ")));
+            fmt::format("spares: {}, unused: train.restarts is 0", fmt::join(spares, ", ")));
+    }
     if (in.preflight) plan.stages = preflight_stages(plan, *config);
 
     if (!train.templates.empty()) {

@@ -1,5 +1,7 @@
 #include "clusterctl/plan/recovery.hpp"
 
+#include "clusterctl/util/shell_script.hpp"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -113,6 +115,28 @@ NextAttempt next_attempt(const RestartPolicy& policy, RecoveryState& state, cons
         next.nodes.clear();
     }
     return next;
+}
+
+util::Result<LaunchPlan> plan_checkpoint_query(const PlanInputs& in, const std::string& node) {
+    LaunchPlan plan;
+    plan.action = Action::exec;
+    plan.job_id = in.job_id;
+    auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
+                           [&](const auto& h) { return h.name == node; });
+    if (it == in.inventory.hosts.end() || !in.config || !in.config->train)
+        return util::fail(util::error_at(in.command_at, fmt::format("no host {}", node)));
+    plan.hosts.push_back(*it);
+    const config::TrainSettings& train = *in.config->train;
+    RemoteCommand command;
+    command.body.add(
+        R"SH(ls -1 -- {} 2>/dev/null | sed -n -E 's/^(step-|checkpoint-|global_step)0*([0-9]+)$/\2/p' | sort -n | tail -n 1
+)SH",
+        checkpoint_dir(train, in.job_id));
+    Stage stage;
+    stage.name = "checkpoint";
+    stage.tasks.push_back({0, std::move(command), {}});
+    plan.stages.push_back(std::move(stage));
+    return plan;
 }
 
 } // namespace clusterctl::plan

@@ -124,6 +124,33 @@ JobEnd attached_end(const RunSummary& run) {
     return end;
 }
 
+nlohmann::json attempts_json(const std::vector<AttemptRecord>& attempts) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& a : attempts)
+        all.push_back(
+            {{"nodes", a.nodes},
+             {"started", a.started},
+             {"ended", a.ended.empty() ? nlohmann::json() : nlohmann::json(a.ended)},
+             {"state", a.outcome == JobOutcome::none ? "running" : to_string(a.outcome)},
+             {"failed", a.failed.empty() ? nlohmann::json() : nlohmann::json(a.failed)},
+             {"next", a.next.empty() ? nlohmann::json() : nlohmann::json(a.next)},
+             {"resumed_from", a.resumed_from ? nlohmann::json(*a.resumed_from) : nullptr}});
+    return all;
+}
+
+std::string describe_attempt(std::size_t index, const AttemptRecord& a) {
+    std::string nodes;
+    for (const auto& n : a.nodes)
+        nodes += (nodes.empty() ? "" : ",") + n;
+    std::string text = fmt::format("attempt {} on {}: {}", index, nodes,
+                                   a.outcome == JobOutcome::none ? std::string_view("running")
+                                                                 : to_string(a.outcome));
+    if (!a.failed.empty()) text += fmt::format(" ({})", a.failed);
+    if (a.resumed_from) text += fmt::format(", resumed from step {}", *a.resumed_from);
+    if (!a.next.empty()) text += fmt::format("; {}", a.next);
+    return text;
+}
+
 nlohmann::json first_failure_json(const JobRecord::FirstFailure& f) {
     return {{"node", f.node},
             {"stage", f.stage},
@@ -156,6 +183,12 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
     if (r.outcome != JobOutcome::none) j["state"] = to_string(r.outcome);
     if (!r.ended.empty()) j["ended"] = r.ended;
     if (const auto& f = r.first_failure) j["first_failure"] = first_failure_json(*f);
+    if (!r.attempts.empty()) {
+        j["attempts"] = attempts_json(r.attempts);
+        j["spares"] = r.spares;
+        j["left_out"] = r.left_out;
+        j["restarts_used"] = r.restarts_used;
+    }
     std::string path = fmt::format("{}/{}.json", dir, r.job_id);
     std::string partial = path + ".partial";
     std::ofstream out(partial, std::ios::trunc);
@@ -206,6 +239,36 @@ std::optional<JobRecord> parse_record(const nlohmann::json& j) {
                 if (line.is_string()) failure.last_lines.push_back(line.get<std::string>());
         r.first_failure = std::move(failure);
     }
+    auto names = [&](const char* key) {
+        std::vector<std::string> out;
+        if (j.contains(key) && j[key].is_array())
+            for (const auto& n : j[key])
+                if (n.is_string()) out.push_back(n.get<std::string>());
+        return out;
+    };
+    r.spares = names("spares");
+    r.left_out = names("left_out");
+    r.restarts_used = j.value("restarts_used", 0);
+    if (j.contains("attempts") && j["attempts"].is_array())
+        for (const auto& a : j["attempts"]) {
+            if (!a.is_object()) continue;
+            AttemptRecord attempt;
+            if (a.contains("nodes") && a["nodes"].is_array())
+                for (const auto& n : a["nodes"])
+                    if (n.is_string()) attempt.nodes.push_back(n.get<std::string>());
+            auto field = [&](const char* key) {
+                return a.contains(key) && a[key].is_string() ? a[key].get<std::string>()
+                                                             : std::string();
+            };
+            attempt.started = field("started");
+            attempt.ended = field("ended");
+            attempt.outcome = parse_job_outcome(field("state"));
+            attempt.failed = field("failed");
+            attempt.next = field("next");
+            if (a.contains("resumed_from") && a["resumed_from"].is_number_integer())
+                attempt.resumed_from = a["resumed_from"].get<long>();
+            r.attempts.push_back(std::move(attempt));
+        }
     return r;
 }
 

@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <pwd.h>
 #include <set>
+#include <thread>
 
 namespace clusterctl::test_support {
 namespace {
@@ -599,6 +601,220 @@ TEST(Detach, SuperviseWatchesAJobAgainAfterItsSupervisorWasKilled) {
 
     EXPECT_EQ(ended_state(s, job, 120s), "failed");
     EXPECT_EQ(s.job_record(job)["first_failure"]["node"], "node-002");
+    EXPECT_EQ(s.leftovers(), "");
+    EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
+}
+
+// Recovery (train.restarts): the node `name` becomes a spare in the sandbox's hostfile.
+void mark_spare(Sandbox& s, const std::string& name) {
+    std::string text = read_file(s.file("hostfile"));
+    auto at = text.find(name + " ");
+    ASSERT_NE(at, std::string::npos) << text;
+    text.insert(text.find('\n', at), " spare");
+    write_file(s.file("hostfile"), text);
+}
+
+// 40 steps of 0.3 s, a checkpoint every 5; restarts after 1 s.
+void make_it_recover(Sandbox& s, const std::string& extra = "") {
+    s.edit_config("args: [--steps, \"30\"]",
+                  "args: [--steps, \"40\", --sleep, \"0.3\", --save-every, \"5\"]");
+    s.edit_config("train:\n", "train:\n  restarts: 2\n  restart_backoff: 1\n" + extra);
+}
+
+// The step after which node `node` is killed (its sshd and everything in it): 12, as the
+// ranks print step 10 and two more steps of 0.3 s pass.
+Clock::time_point kill_at_step_12(Sandbox& s, Process& p, int node) {
+    EXPECT_TRUE(eventually([&] { return p.out().find("step 10 loss") != std::string::npos; }, 180s))
+        << p.out() << p.err();
+    std::this_thread::sleep_for(600ms);
+    for (pid_t pid : s.on_node(node, ""))
+        ::kill(pid, SIGKILL);
+    return Clock::now();
+}
+
+// What the job's summary.json says of its attempts.
+nlohmann::json attempts_of(const Sandbox& s) {
+    return summary_of(s)["attempts"];
+}
+
+// The loss every rank of the last attempt reached, against what rank 0 started from.
+// Where attempt 1's lines begin: its first rank's first line, after attempt 0's step 10.
+std::size_t second_attempt(const std::string& out) {
+    auto at = out.find("local_rank", out.find("step 10 loss"));
+    return at == std::string::npos ? at : out.rfind('\n', at) + 1;
+}
+
+void expect_resumed_and_finished(const std::string& out, int nodes, int per_node) {
+    ASSERT_NE(out.find("resumed from step 10 ("), std::string::npos) << out;
+    auto second = second_attempt(out);
+    ASSERT_NE(second, std::string::npos) << out;
+    RankReport after = ranks_in(out.substr(second));
+    RankReport before = ranks_in(out.substr(0, second));
+    ASSERT_EQ(static_cast<int>(after.world_of.size()), nodes * per_node) << out;
+    for (const auto& [rank, world] : after.world_of)
+        EXPECT_EQ(world, nodes * per_node);
+    ASSERT_TRUE(before.loss.count(0) && before.loss.at(0).count(1)) << out;
+    for (int rank = 0; rank < nodes * per_node; ++rank) {
+        ASSERT_TRUE(after.loss.count(rank)) << rank;
+        const auto& l = after.loss.at(rank);
+        EXPECT_TRUE(l.count(11)) << "rank " << rank << " went on from step 11";
+        EXPECT_FALSE(l.count(1)) << "rank " << rank << " did not start over";
+        ASSERT_TRUE(l.count(40)) << "rank " << rank << " reached the last step";
+        EXPECT_LT(l.at(40), before.loss.at(0).at(1) / 4) << "rank " << rank;
+    }
+    EXPECT_NE(out.find("done"), std::string::npos);
+}
+
+TEST(Recovery, ALostNodeIsReplacedByASpareAndTheJobResumesFromItsCheckpoint) {
+    Sandbox s(4);
+    mark_spare(s, "node-004");
+    ASSERT_EQ(s.run({"setup"}).code, 0) << "a spare is set up with the others";
+    make_it_recover(s);
+    auto p = s.start({"train"});
+    auto killed = kill_at_step_12(s, *p, 3);
+    auto since = [&](Clock::time_point t) {
+        return std::chrono::duration<double>(t - killed).count();
+    };
+    // Each step of the recovery, as clusterctl says it, then the new attempt's ranks.
+    auto err_now = [&] { return p->err(); };
+    auto down = when_seen(err_now, "attempt 0 failed", 60s);
+    auto checked = when_seen(err_now, "attempt 1 in 1 s on 3 nodes", 60s);
+    auto launching = when_seen(err_now, "attempt 1 resumes from the checkpoint of step 10", 60s);
+    auto resumed = when_seen([&] { return p->out(); }, "resumed from step 10", 60s);
+    ASSERT_TRUE(down && checked && launching && resumed) << p->out() << p->err();
+    auto first_step = when_seen([&] { return p->out(); }, "step 11 loss", 60s);
+    ASSERT_TRUE(first_step) << p->out() << p->err();
+    std::cerr << "[ measure ] node killed at step ~12: torn down " << since(*down)
+              << " s later, candidates checked " << since(*checked) << " s, relaunched (after "
+              << "the 1 s backoff) " << since(*launching) << " s, resumed from step 10 "
+              << since(*resumed) << " s, its first step (11) " << since(*first_step) << " s\n";
+    EXPECT_LT(since(*launching), 15.0) << "attempt 1 is launched";
+    EXPECT_LT(since(*resumed), 30.0);
+    ASSERT_EQ(p->wait(180s), 0) << p->err();
+    std::string out = p->out(), err = p->err();
+    expect_resumed_and_finished(out, 3, 2);
+    EXPECT_NE(err.find("node-003 is left out for the rest of the job (lost)"), std::string::npos)
+        << err;
+    EXPECT_NE(err.find("spare node-004 takes node-003's place"), std::string::npos) << err;
+    EXPECT_NE(err.find("node ranks passed: 0=node-001, 1=node-002, 2=node-004"), std::string::npos)
+        << err;
+    EXPECT_NE(err.find("attempt 1 resumes from the checkpoint of step 10"), std::string::npos)
+        << err;
+    // The spare's ranks took node rank 2 and the dead node's global ranks.
+    RankReport after = ranks_in(out.substr(second_attempt(out)));
+    EXPECT_EQ(after.host_of[4], "node-004");
+    EXPECT_EQ(after.host_of[5], "node-004");
+    auto attempts = attempts_of(s);
+    ASSERT_EQ(attempts.size(), 2u) << attempts.dump();
+    EXPECT_EQ(attempts[0]["state"], "lost") << attempts.dump();
+    EXPECT_EQ(attempts[0]["failed"], "node-003 lost") << attempts.dump();
+    EXPECT_EQ(attempts[1]["nodes"], (nlohmann::json{"node-001", "node-002", "node-004"}));
+    EXPECT_EQ(attempts[1]["state"], "succeeded");
+    EXPECT_EQ(attempts[1]["resumed_from"], 10);
+    // node-003 was never contacted again: no check, no launch, no log of it after the kill.
+    for (const char* what : {"logs/attempt-1/node-003.log", "logs/attempt-1/check/node-003.log"})
+        EXPECT_FALSE(std::filesystem::exists(s.file(what))) << what;
+    EXPECT_TRUE(std::filesystem::exists(s.file("logs/attempt-1/check/node-004.log")))
+        << "the spare was checked before it joined";
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Recovery, WithNoSpareARangeGoesOnWithFewerNodes) {
+    Sandbox s(3);
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_recover(s, "  nnodes: \"2:3\"\n");
+    auto p = s.start({"train"});
+    kill_at_step_12(s, *p, 3);
+    ASSERT_EQ(p->wait(180s), 0) << p->out() << p->err();
+    expect_resumed_and_finished(p->out(), 2, 2);
+    auto attempts = attempts_of(s);
+    ASSERT_EQ(attempts.size(), 2u) << attempts.dump();
+    EXPECT_EQ(attempts[1]["nodes"], (nlohmann::json{"node-001", "node-002"}));
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Recovery, ARankThatFailsAtOnceEveryTimeEndsTheJobWhenTheBudgetIsSpent) {
+    Sandbox s(3, "--slots 1");
+    mark_spare(s, "node-003");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_recover(s);
+    // Node rank 0 fails at its first step, whichever node holds it: attempt 0 on node-001,
+    // attempt 1 on the spare in its place; each failure is early, so counts 2 of 2.
+    // Its peers wait for it, as NCCL ranks do (gloo's would fail at once too, and which node
+    // torchrun reports first would be a race).
+    s.edit_config("env:\n", "env:\n  TINY_FAIL_NODE_RANK: \"0\"\n  TINY_FAIL_STEP: \"1\"\n"
+                            "  TINY_PEER_LOSS: hang\n");
+    auto train = s.run({"train"});
+    EXPECT_EQ(train.code, 1) << train.err;
+    EXPECT_NE(train.err.find("not restarted: "), std::string::npos) << train.err;
+    EXPECT_NE(train.err.find("counts as 2"), std::string::npos) << train.err;
+    auto attempts = attempts_of(s);
+    ASSERT_EQ(attempts.size(), 2u) << attempts.dump();
+    EXPECT_EQ(attempts[0]["nodes"], (nlohmann::json{"node-001", "node-002"}));
+    EXPECT_EQ(attempts[1]["nodes"], (nlohmann::json{"node-003", "node-002"}));
+    for (const auto& a : attempts)
+        EXPECT_EQ(a["state"], "failed") << attempts.dump();
+    EXPECT_NE(attempts[1]["next"].get<std::string>().find("not restarted"), std::string::npos);
+    EXPECT_NE(train.err.find("attempt 1 on node-003,node-002: failed"), std::string::npos)
+        << train.err;
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Recovery, CtrlCDuringAnAttemptEndsTheJobWithNoRestart) {
+    Sandbox s(3, "--slots 1");
+    mark_spare(s, "node-003");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_recover(s);
+    auto p = s.start({"train"});
+    ASSERT_TRUE(eventually([&] { return p->out().find("step 5 loss") != std::string::npos; }, 120s))
+        << p->out() << p->err();
+    p->signal(SIGINT);
+    EXPECT_EQ(p->wait(30s), 130) << p->err();
+    EXPECT_EQ(p->err().find("attempt 1"), std::string::npos) << p->err();
+    EXPECT_EQ(s.leftovers(), "");
+}
+
+TEST(Detach, TheSupervisorRecoversALostNodeOnASpare) {
+    Sandbox s(3, "--slots 1");
+    mark_spare(s, "node-003");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    make_it_recover(s);
+    std::string job = start_detached(s);
+    // The user's clusterctl is gone: only the supervisor is left.
+    ASSERT_TRUE(eventually(
+        [&] { return node_log(job, "node-002").find("step 10 loss") != std::string::npos; }, 180s))
+        << node_log(job, "node-002");
+    std::this_thread::sleep_for(600ms);
+    for (pid_t pid : s.on_node(2, ""))
+        ::kill(pid, SIGKILL);
+    auto killed = Clock::now();
+    auto resumed =
+        when_seen([&] { return node_log(job, "node-001"); }, "resumed from step 10", 60s);
+    ASSERT_TRUE(resumed) << node_log(job, "node-001")
+                         << read_file(s.file(".clusterctl/jobs/" + job + ".supervisor.log"));
+    std::cerr << "[ measure ] detached: node killed, attempt 1 resumed "
+              << std::chrono::duration<double>(*resumed - killed).count() << " s later\n";
+    EXPECT_EQ(ended_state(s, job, 180s), "succeeded")
+        << read_file(s.file(".clusterctl/jobs/" + job + ".supervisor.log"));
+    auto record = s.job_record(job);
+    ASSERT_EQ(record["attempts"].size(), 2u) << record.dump();
+    EXPECT_EQ(record["attempts"][0]["state"], "lost") << record.dump();
+    EXPECT_EQ(record["attempts"][1]["nodes"], (nlohmann::json{"node-001", "node-003"}));
+    EXPECT_EQ(record["attempts"][1]["resumed_from"], 10);
+    EXPECT_EQ(record["left_out"], nlohmann::json{"node-002"});
+    EXPECT_EQ(record["nodes"], (nlohmann::json{"node-001", "node-003"}));
+    std::string spare_log = node_log(job, "node-003");
+    EXPECT_NE(spare_log.find("rank 1 step 40 loss"), std::string::npos) << spare_log;
+    auto status = s.run({"status", job});
+    EXPECT_EQ(status.code, 0) << status.out << status.err;
+    EXPECT_NE(status.out.find("attempt 0 on node-001,node-002: lost (node-002 lost)"),
+              std::string::npos)
+        << status.out;
+    EXPECT_NE(status.out.find("attempt 1 on node-001,node-003: succeeded, resumed from step 10"),
+              std::string::npos)
+        << status.out;
+    auto jobs = s.run({"jobs"});
+    EXPECT_NE(jobs.out.find("2 attempts"), std::string::npos) << jobs.out;
     EXPECT_EQ(s.leftovers(), "");
     EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
 }

@@ -8,6 +8,11 @@ TINY_PEER_LOSS=hang the other ranks behave as under NCCL: they wait, and only th
 can end the job. TINY_HANG_RANK and TINY_HANG_STEP make a hang: at that step every rank
 joins an all_reduce, which that rank never reaches (it stalls), so the others wait in it,
 silent, as ranks behind a stuck peer do. clusterctl ships this file as a template (docs/CONFIG.md, train.templates).
+
+Checkpoints (train.restarts): with CLUSTERCTL_CHECKPOINT_DIR set, rank 0 saves the model and
+optimizer every --save-every steps into DIR/step-N, written under a temporary name and then
+renamed, so a folder named step-N is always complete; every attempt (CLUSTERCTL_ATTEMPT)
+starts from the newest one. The model is replicated (DDP), so any number of ranks can load it.
 """
 import argparse
 import os
@@ -25,10 +30,36 @@ def stall(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def newest_checkpoint(folder: str):
+    """The newest complete checkpoint: (step, path), or None."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    steps = [int(n[5:]) for n in names if n.startswith("step-") and n[5:].isdigit()]
+    if not steps:
+        return None
+    step = max(steps)
+    return step, os.path.join(folder, f"step-{step:06d}")
+
+
+def save_checkpoint(folder: str, step: int, model, opt) -> None:
+    """Rank 0 writes step-N.tmp-PID, then renames it: step-N is there whole or not at all."""
+    os.makedirs(folder, exist_ok=True)
+    final = os.path.join(folder, f"step-{step:06d}")
+    partial = f"{final}.tmp-{os.getpid()}"
+    os.makedirs(partial, exist_ok=True)
+    torch.save({"step": step, "model": model.module.state_dict(), "opt": opt.state_dict()},
+               os.path.join(partial, "state.pt"))
+    os.rename(partial, final)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--sleep", type=float, default=0.0, help="seconds per step")
+    parser.add_argument("--save-every", type=int, default=10,
+                        help="steps between checkpoints (with CLUSTERCTL_CHECKPOINT_DIR)")
     args = parser.parse_args()
 
     dist.init_process_group("gloo")
@@ -48,9 +79,20 @@ def main() -> int:
     torch.manual_seed(0)
     model = DDP(nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 1)))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    gen = torch.Generator().manual_seed(1234 + rank)
     w_true = torch.randn(16, 1, generator=torch.Generator().manual_seed(7))
-    for step in range(1, args.steps + 1):
+    folder = os.environ.get("CLUSTERCTL_CHECKPOINT_DIR", "")
+    first = 1
+    found = newest_checkpoint(folder) if folder else None
+    if found:
+        state = torch.load(os.path.join(found[1], "state.pt"), map_location="cpu")
+        model.module.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        first = state["step"] + 1
+        if rank == 0:
+            print(f"resumed from step {state['step']} ({found[1]}), attempt "
+                  f"{os.environ.get('CLUSTERCTL_ATTEMPT', '0')}, world {world}", flush=True)
+    gen = torch.Generator().manual_seed(1234 + rank + 7919 * first)
+    for step in range(first, args.steps + 1):
         if step == fail_step and failing:
             print(f"rank {rank} failing on purpose at step {step}", flush=True)
             return 1
@@ -72,8 +114,12 @@ def main() -> int:
             if rank == hang_rank:
                 stall(3600)
             dist.all_reduce(torch.ones(1))  # the others wait here for the stalled rank
-        if step == 1 or step % 5 == 0 or step == args.steps:
+        if step == first or step % 5 == 0 or step == args.steps:
             print(f"rank {rank} step {step} loss {loss.item():.4f}", flush=True)
+        if folder and args.save_every and step % args.save_every == 0 and step < args.steps:
+            if rank == 0:
+                save_checkpoint(folder, step, model, opt)
+            dist.barrier()  # no rank runs ahead of a checkpoint still being written
         if args.sleep:
             time.sleep(args.sleep)
     dist.barrier()

@@ -4,7 +4,9 @@
 // and `stop` come back to it later. Everything of the job on a node lives in one
 // directory, ~/.clusterctl/jobs/JOB/ on that node:
 //   NODE.pid      the job's process group on NODE (its leader's PID)
-//   NODE.log      torchrun's stdout and stderr
+//   NODE.log      torchrun's stdout and stderr, each line stamped; a relaunch (train.restarts)
+//                 appends to it
+//   NODE.since    when the latest launch on NODE began (the stamp its lines are newer than)
 //   NODE.exit     torchrun's exit code, once it has ended
 //   NODE.stopped  written by `clusterctl stop` before it kills the group
 //   py/sitecustomize.py  put on the ranks' PYTHONPATH (attached runs too): each Python

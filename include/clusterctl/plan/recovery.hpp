@@ -6,6 +6,7 @@
 // the CLI (attached) and the supervisor (detached) carry them out the same way.
 
 #include "clusterctl/config/host_spec.hpp"
+#include "clusterctl/plan/planner.hpp"
 
 #include <map>
 #include <optional>
@@ -73,5 +74,11 @@ struct NextAttempt {
 // with fewer nodes down to min_nodes. Updates `state` (spares taken, nodes left out).
 NextAttempt next_attempt(const RestartPolicy& policy, RecoveryState& state, const AttemptEnd& end,
                          const std::map<std::string, std::string>& probe_failures);
+
+// Which step the next attempt resumes from, as far as clusterctl can tell: one stage on
+// `node` that prints the largest N among the checkpoint folder's entries named step-N
+// (the example scripts'), checkpoint-N (Hugging Face Trainer's, Axolotl's) or global_stepN
+// (DeepSpeed's); nothing when there is none. The folder is train.checkpoint_dir's.
+util::Result<LaunchPlan> plan_checkpoint_query(const PlanInputs& in, const std::string& node);
 
 } // namespace clusterctl::plan

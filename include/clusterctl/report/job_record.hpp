@@ -28,6 +28,20 @@ inline bool went_wrong(JobOutcome outcome) {
     return outcome == JobOutcome::failed || outcome == JobOutcome::lost;
 }
 
+// One attempt of a job that restarts (train.restarts): where it ran and how it ended.
+struct AttemptRecord {
+    std::vector<std::string> nodes; // node rank 0 first
+    std::string started, ended;     // UTC, ISO 8601
+    JobOutcome outcome = JobOutcome::none;
+    std::string failed;               // the node that failed first and how ("node-003 lost")
+    std::string next;                 // what came of it: the restart, or why none
+    std::optional<long> resumed_from; // the step of the checkpoint it started from
+};
+
+nlohmann::json attempts_json(const std::vector<AttemptRecord>& attempts);
+// "attempt 1 on node-001,node-002,node-004: succeeded (resumed from step 10)"
+std::string describe_attempt(std::size_t index, const AttemptRecord& attempt);
+
 struct JobRecord {
     std::string job_id;
     std::string started; // UTC, ISO 8601
@@ -51,6 +65,11 @@ struct JobRecord {
         std::vector<std::string> last_lines;
     };
     std::optional<FirstFailure> first_failure;
+    // With train.restarts: every attempt so far (the last is the one running or that ended
+    // the job), the spares not yet taken and the restarts used (an early failure counts 2).
+    std::vector<AttemptRecord> attempts;
+    std::vector<std::string> spares, left_out;
+    int restarts_used = 0;
 };
 
 // The folder of records: HOME/.clusterctl/jobs.

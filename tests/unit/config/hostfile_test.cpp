@@ -89,3 +89,16 @@ TEST(Hostfile, AMessageShowsControlBytesEscaped) {
     ASSERT_FALSE(nul.ok());
     EXPECT_NE(nul.error().str().find("\\x00"), std::string::npos) << nul.error().str();
 }
+
+TEST(Hostfile, SpareIsAWordOfItsOwnLine) {
+    auto hosts = config::parse_hostfile("node-[1-2] slots=8\nnode-3 slots=8 spare\n", "hf");
+    ASSERT_TRUE(hosts.ok()) << hosts.error().str();
+    ASSERT_EQ(hosts->size(), 3u);
+    EXPECT_FALSE((*hosts)[0].spare);
+    EXPECT_TRUE((*hosts)[2].spare);
+    EXPECT_EQ((*hosts)[2].slots, 8);
+    auto typo = config::parse_hostfile("node-1 spares\n", "hf");
+    ASSERT_FALSE(typo.ok());
+    EXPECT_NE(typo.error().str().find("did you mean 'spare'"), std::string::npos)
+        << typo.error().str();
+}

@@ -92,6 +92,28 @@ TEST(JobRecord, WrittenWholeAndReadBack) {
     EXPECT_EQ(back->first_failure->node, "node-002");
     EXPECT_FALSE(back->first_failure->exit_code);
     EXPECT_EQ(back->first_failure->last_lines, std::vector<std::string>{"last"});
+    // Attempts of a job that restarts: a running one has no end yet (null in the file).
+    r.attempts = {{{"node-001", "node-002"},
+                   "t0",
+                   "t1",
+                   report::JobOutcome::lost,
+                   "node-002 lost",
+                   "restarted",
+                   std::nullopt},
+                  {{"node-001", "node-003"}, "t2", "", report::JobOutcome::none, "", "", 10}};
+    r.left_out = {"node-002"};
+    r.restarts_used = 1;
+    ASSERT_EQ(report::write_job_record(dir, r), "");
+    back = report::read_job_record(dir, r.job_id, {});
+    ASSERT_TRUE(back) << back.error().message;
+    ASSERT_EQ(back->attempts.size(), 2u);
+    EXPECT_EQ(back->attempts[0].failed, "node-002 lost");
+    EXPECT_EQ(back->attempts[1].ended, "");
+    EXPECT_EQ(back->attempts[1].resumed_from, 10);
+    EXPECT_EQ(back->left_out, std::vector<std::string>{"node-002"});
+    EXPECT_EQ(back->restarts_used, 1);
+    EXPECT_EQ(report::describe_attempt(1, back->attempts[1]),
+              "attempt 1 on node-001,node-003: running, resumed from step 10");
     std::filesystem::remove_all(dir);
 }
 
