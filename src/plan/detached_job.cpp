@@ -129,9 +129,13 @@ void add_watch_body(util::ShellScript& s) {
         .add_command(control_line_command(k_control_job, "none") + "; exit 1; fi");
     s.add(k_unstamp);
     // A relaunched job (train.restarts) appends to the log: only this attempt's lines count,
-    // those stamped since it started.
-    s.add(R"SH(since=$(cat -- "$d/$n.since" 2>/dev/null || echo 0)
-if alive; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null | awk -v s="$since" '$1 + 0 >= s + 0 { print; fflush() }' | u; fi
+    // those after the byte it began at (its last 100 when it has printed a lot since).
+    s.add(R"SH(from=$(cat -- "$d/$n.from" 2>/dev/null || echo 0)
+size=$(stat -c %s -- "$d/$n.log" 2>/dev/null || echo 0)
+if alive; then
+  if [ "$((size - from))" -gt 1048576 ]; then tail -n 100 -F --pid="$p" -- "$d/$n.log" 2>/dev/null | u
+  else tail -c +"$((from + 1))" -F --pid="$p" -- "$d/$n.log" 2>/dev/null | u; fi
+fi
 )SH");
     add_end_body(s);
 }
@@ -243,7 +247,7 @@ util::ShellScript detached_launch_body(const std::string& job_id, const std::str
     add_stack_hook(s, job_id, node);
     s.add(R"SH(mkdir -p -- "$d" || exit 1
 rm -f -- "$d/$n.exit" "$d/$n.stopped" "$d/$n.pid"
-date +%s.%N >"$d/$n.since"
+stat -c %s -- "$d/$n.log" 2>/dev/null >"$d/$n.from" || echo 0 >"$d/$n.from"
 setsid bash -c 'echo "$$" >"$0.pid"; trap : TERM INT HUP; "$@" 2>&1 | { trap "" TERM INT HUP; LC_ALL=C; while IFS= read -r l || [ -n "$l" ]; do printf "%s %s\n" "${EPOCHREALTIME:-$(date +%s.%N)}" "$l"; done; }; echo "${PIPESTATUS[0]}" >"$0.exit"' "$d/$n" {} </dev/null >>"$d/$n.log" 2>&1 &
 i=0
 until [ -s "$d/$n.pid" ]; do

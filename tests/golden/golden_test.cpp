@@ -25,6 +25,7 @@ struct GoldenCase {
 
 const std::string k_405b = k_source + "/configs/llama-3.1-405b/clusterctl.yaml";
 const std::string k_tiny = k_source + "/configs/examples/tiny/clusterctl.yaml";
+const std::string k_recovery = k_source + "/configs/examples/recovery/clusterctl.yaml";
 
 const GoldenCase k_cases[] = {
     {"train-405b.txt", {"-c", k_405b, "train", "--dry-run", "--job-id", "golden"}},
@@ -34,6 +35,9 @@ const GoldenCase k_cases[] = {
     {"hosts-405b.txt", {"-c", k_405b, "hosts"}},
     {"hosts-405b.json", {"-c", k_405b, "hosts", "--json"}},
     {"train-tiny.txt", {"-c", k_tiny, "train", "--dry-run", "--job-id", "golden"}},
+    {"train-recovery.txt", {"-c", k_recovery, "train", "--dry-run", "--job-id", "golden"}},
+    {"check-recovery.txt", {"-c", k_recovery, "check", "--dry-run", "--job-id", "golden"}},
+    {"hosts-recovery.txt", {"-c", k_recovery, "hosts"}},
     {"setup-tiny.json", {"-c", k_tiny, "setup", "--dry-run", "--json", "--job-id", "golden"}},
     {"exec-tiny.txt",
      {"-c", k_tiny, "--dry-run", "--job-id", "golden", "exec", "--", "nvidia-smi", "-L"}},

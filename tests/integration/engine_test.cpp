@@ -371,7 +371,9 @@ TEST(Engine, GatherFoldsIdenticalOutput) {
 
 TEST(Engine, TwoHundredFiftySixHostsInOneRun) {
     Farm farm(256, test_seed());
-    auto r = farm.run({"exec", "--", "true"}, {}, 120s);
+    // 256 key exchanges and logins at once on this machine's 2 cores: what is tested is
+    // that every host is run, not how fast (bench/ measures that).
+    auto r = farm.run({"--connect-timeout", "60", "exec", "--", "true"}, {}, 180s);
     EXPECT_EQ(r.code, 0) << r.err.substr(0, 2000);
     EXPECT_EQ(summary_of(farm)["counts"]["done"], 256);
 }

@@ -6,7 +6,7 @@
 //   NODE.pid      the job's process group on NODE (its leader's PID)
 //   NODE.log      torchrun's stdout and stderr, each line stamped; a relaunch (train.restarts)
 //                 appends to it
-//   NODE.since    when the latest launch on NODE began (the stamp its lines are newer than)
+//   NODE.from     the size of NODE.log when the latest launch began: its lines come after
 //   NODE.exit     torchrun's exit code, once it has ended
 //   NODE.stopped  written by `clusterctl stop` before it kills the group
 //   py/sitecustomize.py  put on the ranks' PYTHONPATH (attached runs too): each Python
