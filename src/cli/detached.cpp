@@ -289,13 +289,7 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
         std::optional<std::vector<std::string>> next;
         if (recovery && !record.attempts.empty()) {
             report::AttemptRecord& last = record.attempts.back();
-            last.outcome = end.outcome;
-            last.ended = utc_timestamp();
-            if (end.first_failure)
-                last.failed = fmt::format("{} {}", end.first_failure->node,
-                                          end.outcome == report::JobOutcome::lost
-                                              ? "lost"
-                                              : "failed: " + end.first_failure->stage);
+            report::close_attempt(last, end, utc_timestamp());
             bool interrupted = false;
             if (record.stop_requested.empty()) next = recovery->after(attempt, last, interrupted);
             auto attempts = record.attempts;
@@ -333,18 +327,8 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
 }
 
 namespace {
-std::string describe_state(const report::JobRecord& record, std::optional<long> supervisor);
-} // namespace
 
-std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor) {
-    std::string text = describe_state(record, supervisor);
-    // With train.restarts: every attempt, where it ran and how it ended.
-    for (std::size_t i = 0; i < record.attempts.size(); ++i)
-        text += "  " + report::describe_attempt(i, record.attempts[i]) + "\n";
-    return text;
-}
-
-namespace {
+// What the record says of the job's state: how it ended (who failed first), or who runs it.
 std::string describe_state(const report::JobRecord& record, std::optional<long> supervisor) {
     std::string head = fmt::format("job {}: ", record.job_id);
     if (report::went_wrong(record.outcome) && record.first_failure) {
@@ -376,5 +360,13 @@ std::string describe_state(const report::JobRecord& record, std::optional<long> 
                        head, record.job_id);
 }
 } // namespace
+
+std::string describe_job(const report::JobRecord& record, std::optional<long> supervisor) {
+    std::string text = describe_state(record, supervisor);
+    // With train.restarts: every attempt, where it ran and how it ended.
+    for (std::size_t i = 0; i < record.attempts.size(); ++i)
+        text += "  " + report::describe_attempt(i, record.attempts[i]) + "\n";
+    return text;
+}
 
 } // namespace clusterctl::cli

@@ -66,14 +66,7 @@ public:
     }
     report::AttemptRecord& end_attempt(const report::RunSummary& summary) {
         report::AttemptRecord& attempt = m_record.attempts.back();
-        report::JobEnd end = report::attached_end(summary);
-        attempt.outcome = end.outcome;
-        attempt.ended = utc_timestamp();
-        if (end.first_failure)
-            attempt.failed = fmt::format("{} {}", end.first_failure->node,
-                                         end.outcome == report::JobOutcome::lost
-                                             ? "lost"
-                                             : "failed: " + end.first_failure->stage);
+        report::close_attempt(attempt, report::attached_end(summary), utc_timestamp());
         return attempt;
     }
     void note_recovery(const plan::RecoveryState& state) {

@@ -124,6 +124,15 @@ JobEnd attached_end(const RunSummary& run) {
     return end;
 }
 
+void close_attempt(AttemptRecord& attempt, const JobEnd& end, std::string ended) {
+    attempt.outcome = end.outcome;
+    attempt.ended = std::move(ended);
+    if (end.first_failure)
+        attempt.failed = fmt::format(
+            "{} {}", end.first_failure->node,
+            end.outcome == JobOutcome::lost ? "lost" : "failed: " + end.first_failure->stage);
+}
+
 nlohmann::json attempts_json(const std::vector<AttemptRecord>& attempts) {
     nlohmann::json all = nlohmann::json::array();
     for (const auto& a : attempts)

@@ -688,8 +688,9 @@ TEST(Recovery, ALostNodeIsReplacedByASpareAndTheJobResumesFromItsCheckpoint) {
               << " s later, candidates checked " << since(*checked) << " s, relaunched (after "
               << "the 1 s backoff) " << since(*launching) << " s, resumed from step 10 "
               << since(*resumed) << " s, its first step (11) " << since(*first_step) << " s\n";
+    // The bound is on the relaunch; the ranks' start-up after it (import torch, the
+    // rendezvous) is measured above, not asserted: it depends on the machine's load.
     EXPECT_LT(since(*launching), 15.0) << "attempt 1 is launched";
-    EXPECT_LT(since(*resumed), 30.0);
     ASSERT_EQ(p->wait(180s), 0) << p->err();
     std::string out = p->out(), err = p->err();
     expect_resumed_and_finished(out, 3, 2);
@@ -719,14 +720,19 @@ TEST(Recovery, ALostNodeIsReplacedByASpareAndTheJobResumesFromItsCheckpoint) {
     EXPECT_EQ(s.leftovers(), "");
 }
 
-TEST(Recovery, WithNoSpareARangeGoesOnWithFewerNodes) {
-    Sandbox s(3);
+TEST(Recovery, ASpareThatFailsItsCheckIsSkippedAndARangeGoesOnWithFewerNodes) {
+    Sandbox s(4);
+    mark_spare(s, "node-004");
     ASSERT_EQ(s.run({"setup"}).code, 0);
+    // The spare dies before it is needed: the check before it joins finds it unreachable.
+    for (pid_t pid : s.on_node(4, ""))
+        ::kill(pid, SIGKILL);
     make_it_recover(s, "  nnodes: \"2:3\"\n");
     auto p = s.start({"train"});
     kill_at_step_12(s, *p, 3);
     ASSERT_EQ(p->wait(180s), 0) << p->out() << p->err();
     expect_resumed_and_finished(p->out(), 2, 2);
+    EXPECT_NE(p->err().find("spare node-004 skipped: connect: "), std::string::npos) << p->err();
     auto attempts = attempts_of(s);
     ASSERT_EQ(attempts.size(), 2u) << attempts.dump();
     EXPECT_EQ(attempts[1]["nodes"], (nlohmann::json{"node-001", "node-002"}));

@@ -100,6 +100,9 @@ JobEnd job_end(const RunSummary& watch, const JobRecord& record);
 // How an attached run ended, from its own summary: succeeded (exit 0), stopped
 // (interrupted), failed or lost (its first failure's stage says which).
 JobEnd attached_end(const RunSummary& run);
+// An attempt's end (train.restarts): how, when (`ended`), and who failed first
+// ("node-003 lost").
+void close_attempt(AttemptRecord& attempt, const JobEnd& end, std::string ended);
 
 // A first failure as the record, `jobs --json` and `status --json` write it.
 nlohmann::json first_failure_json(const JobRecord::FirstFailure& failure);
