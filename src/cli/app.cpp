@@ -26,10 +26,11 @@ constexpr const char* k_footer =
     "  clusterctl -w 'node-[001-008]' exec -- nvidia-smi -L\n"
     "  clusterctl -c llama-405b.yaml setup && clusterctl -c llama-405b.yaml train\n"
     "\n"
-    "Options are accepted before or after the command. 'clusterctl COMMAND --help' shows a\n"
-    "command's own options and examples.\n"
+    "Options are accepted before or after the command. 'clusterctl help COMMAND' (or\n"
+    "'clusterctl COMMAND --help') shows a command's own options and examples.\n"
     "\n"
-    "Exit codes: 0 ok, 1 a remote command failed or a host was unreachable,\n"
+    "Exit codes: 0 ok, 1 a remote command failed or a host was unreachable (exec: the\n"
+    "            largest remote exit code),\n"
     "            2 usage or configuration error (nothing was run), 130 interrupted,\n"
     "            70 internal error (a bug).";
 
@@ -90,7 +91,26 @@ std::optional<std::size_t> command_word(const CLI::App& app, const CommandLine& 
         if (arg.empty() || arg.front() != '-') return i;
         if (arg.find('=') != std::string::npos) continue;
         const CLI::Option* opt = app.get_option_no_throw(arg);
-        if (opt && opt->get_type_size() != 0) ++i; // skip the option's value
+        if (opt && opt->get_items_expected_max() != 0) ++i; // skip the option's value
+    }
+    return std::nullopt;
+}
+
+// The first option, before any command, that clusterctl does not know ("-Z", "--verison").
+std::optional<std::size_t> unknown_option(const CLI::App& app, const CommandLine& line) {
+    const auto& args = line.args();
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--" || arg.empty() || arg.front() != '-' || arg == "-") return std::nullopt;
+        std::string name = arg.substr(0, arg.find('='));
+        const CLI::Option* opt = app.get_option_no_throw(name);
+        if (!opt) {
+            // A command's own option given before the command is CLI11's to judge.
+            for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+                if (sub->get_option_no_throw(name)) return std::nullopt;
+            return i;
+        }
+        if (arg.find('=') == std::string::npos && opt->get_items_expected_max() != 0) ++i;
     }
     return std::nullopt;
 }
@@ -106,6 +126,13 @@ std::vector<std::string> command_names(const CLI::App& app) {
 util::Diagnostic parse_error(const CLI::ParseError& e, const CLI::App& app,
                              const CommandLine& line) {
     if (app.get_subcommands().empty()) {
+        if (auto bad = unknown_option(app, line)) {
+            const std::string& arg = line.args()[*bad];
+            std::string word = arg.substr(0, arg.find('='));
+            std::string hint = util::did_you_mean(word, option_names(app));
+            return util::error_at(line.at_arg(*bad), fmt::format("unknown option '{}'", word),
+                                  hint.empty() ? "see clusterctl --help" : hint);
+        }
         auto word = command_word(app, line);
         if (!word)
             return util::error_at(line.at_arg(line.args().size()), "no command given",
@@ -145,7 +172,7 @@ void set_up_logging(const GlobalOptions& o, std::ostream& err) {
 // The whole command line: global options, every subcommand and its options.
 void define_commands(CLI::App& app, GlobalOptions& options, CommandTable& table) {
     add_global_options(app, options);
-    app.set_version_flag("--version", std::string("clusterctl ") + CLUSTERCTL_VERSION);
+    app.set_version_flag("-V,--version", std::string("clusterctl ") + CLUSTERCTL_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
     app.footer(k_footer);
@@ -204,6 +231,13 @@ std::vector<OptionInfo> describe_options() {
 
 int run(const std::vector<std::string>& args, const util::Environment& env, std::ostream& out,
         std::ostream& err, Terminal terminal) {
+    // `clusterctl help [COMMAND]` is `clusterctl [COMMAND] --help`.
+    if (args.size() >= 2 && args[1] == "help") {
+        std::vector<std::string> asked(args.begin(), args.end());
+        asked.erase(asked.begin() + 1);
+        asked.push_back("--help");
+        return run(asked, env, out, err, terminal);
+    }
     CommandLine line(args);
     CLI::App app(k_description, "clusterctl");
     GlobalOptions options;

@@ -15,6 +15,7 @@ void set_hosts_command(CLI::App& app, CommandTable& table) {
                 "  clusterctl -w 'node-[001-004]' hosts --json\n"
                 "  clusterctl --hostfile hostfile -x node-003 hosts");
     table[sub] = [](Context& ctx) {
+        ctx.secrets_needed = false; // it only looks: no secret value is needed
         auto inputs = load_inputs(ctx);
         if (!inputs) return report_error(ctx, inputs.error());
         const auto& hosts = inputs->inventory.hosts;

@@ -85,7 +85,9 @@ util::Result<Inputs> load_inputs(const Context& ctx) {
     if (!inventory) return fail(inventory.error());
     inputs.inventory = std::move(*inventory);
     if (inputs.config) {
-        auto secrets = config::load_secrets(inputs.config->secrets, ctx.env, ctx.secrets_needed);
+        // A dry run shows each secret as *** where it goes: it needs no value.
+        bool needed = ctx.secrets_needed && !ctx.options.dry_run;
+        auto secrets = config::load_secrets(inputs.config->secrets, ctx.env, needed);
         if (!secrets) return fail(secrets.error());
         inputs.secrets = std::move(*secrets);
     }

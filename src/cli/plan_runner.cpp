@@ -105,7 +105,8 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
                                "(tracebacks of the stopped processes) are in their logs only\n",
                                observer.teardown_lines(),
                                observer.teardown_lines() == 1 ? "" : "s");
-    return after ? after(plan, summary, report::to_int(code)) : report::to_int(code);
+    int status = report::exit_status(summary);
+    return after ? after(plan, summary, status) : status;
 }
 
 } // namespace

@@ -15,6 +15,7 @@ void set_validate_command(CLI::App& app, CommandTable& table) {
     sub->footer("Examples:\n"
                 "  clusterctl -c clusterctl.yaml validate && clusterctl train");
     table[sub] = [](Context& ctx) {
+        ctx.secrets_needed = false; // it only looks: no secret value is needed
         auto inputs = load_inputs(ctx);
         if (!inputs) return report_error(ctx, inputs.error());
         plan::PlanInputs in{inputs->inventory, inputs->config_ptr(), "validate",

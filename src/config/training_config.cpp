@@ -420,7 +420,7 @@ private:
             if (std::find(k_backends.begin(), k_backends.end(), *v) == k_backends.end())
                 return fail(error_at(m_yaml.at(node["backend"]),
                                      fmt::format("unknown rendezvous backend '{}'", *v),
-                                     "use c10d (default) or static"));
+                                     "use c10d (default), static, etcd or etcd-v2"));
             r.backend = *v;
         }
         if (node["port"]) {
@@ -491,7 +491,12 @@ private:
             if (n.IsScalar() && n.Scalar() == "auto") {
                 t.nproc_per_node = std::nullopt;
             } else {
-                CLUSTERCTL_TRY(v, m_yaml.integer(n, "train.nproc_per_node", 1, 1024));
+                auto v = m_yaml.integer(n, "train.nproc_per_node", 1, 1024);
+                if (!v) {
+                    util::Diagnostic d = v.error();
+                    d.hint += ", or auto (the GPUs of each node)";
+                    return fail(d);
+                }
                 t.nproc_per_node = *v;
             }
         } else {

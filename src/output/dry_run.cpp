@@ -90,7 +90,7 @@ std::string render_dry_run_text(const plan::LaunchPlan& plan, const config::Secr
                                h->stop ? "torn down" : "left running");
         out += render_stage_body(plan, stage);
     }
-    return secrets.mask(out);
+    return secrets.mask_words(out);
 }
 
 std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::SecretStore& secrets) {
@@ -101,7 +101,7 @@ std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::Secr
     j["command_timeout_s"] = plan.command_timeout_s;
     j["notes"] = nlohmann::ordered_json::array();
     for (const auto& note : plan.notes)
-        j["notes"].push_back(secrets.mask(note));
+        j["notes"].push_back(secrets.mask_words(note));
     j["hosts"] = nlohmann::ordered_json::array();
     for (const auto& h : plan.hosts)
         j["hosts"].push_back(host_to_json(h));
@@ -120,7 +120,7 @@ std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::Secr
             nlohmann::ordered_json t;
             t["host"] = plan.hosts[task.host].name;
             if (stage.kind == plan::StageKind::run) {
-                t["script"] = secrets.mask(script_for_display(task.command));
+                t["script"] = secrets.mask_words(script_for_display(task.command));
             } else {
                 t["files"] = nlohmann::ordered_json::array();
                 for (const auto& f : task.files) {
@@ -138,7 +138,7 @@ std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::Secr
         }
         j["stages"].push_back(s);
     }
-    return secrets.mask(j.dump(2)) + "\n";
+    return secrets.mask_words(j.dump(2)) + "\n";
 }
 
 } // namespace clusterctl::output

@@ -49,6 +49,18 @@ ExitCode exit_code_of(const RunSummary& summary) {
     return ExitCode::success;
 }
 
+int exit_status(const RunSummary& summary) {
+    ExitCode code = exit_code_of(summary);
+    if (summary.action != "exec" || code != ExitCode::remote_failure) return to_int(code);
+    int largest = 0;
+    for (const auto& h : summary.hosts) {
+        if (h.state == HostState::done) continue;
+        int status = h.exit_code && h.stage == FailureStage::exec ? *h.exit_code : 1;
+        largest = std::max(largest, status);
+    }
+    return std::max(largest, 1);
+}
+
 namespace {
 
 std::string paint(std::string_view text, const char* code, bool color) {
@@ -229,7 +241,7 @@ nlohmann::json summary_json(const RunSummary& summary) {
         {"event", "summary"},
         {"action", summary.action},
         {"job_id", summary.job_id},
-        {"exit_code", to_int(exit_code_of(summary))},
+        {"exit_code", exit_status(summary)},
         {"interrupted", summary.interrupted},
         {"duration_s", summary.duration_s},
         {"counts", counts},

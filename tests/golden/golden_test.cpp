@@ -106,6 +106,41 @@ TEST(DryRun, SecretCopiedIntoAPlainVariableIsStillMasked) {
     }
 }
 
+TEST(DryRun, ReadOnlyCommandsNeedNoSecretValuesAndARunNamesEveryMissingOne) {
+    auto no_secrets = test_support::test_environment({{"PATH_STORAGE", "/shared"}});
+    for (std::vector<std::string> args : {std::vector<std::string>{"hosts"},
+                                          {"validate"},
+                                          {"train", "--dry-run"},
+                                          {"setup", "--dry-run"},
+                                          {"--json", "train", "--dry-run"}}) {
+        args.insert(args.begin(), {"-c", k_405b});
+        auto r = test_support::run_cli(args, no_secrets);
+        EXPECT_EQ(r.code, 0) << args.back() << ": " << r.err;
+    }
+    auto run = test_support::run_cli({"-c", k_405b, "exec", "--", "true"}, no_secrets);
+    EXPECT_EQ(run.code, 2);
+    EXPECT_NE(run.err.find("error: 2 secrets have no value: secret HF_TOKEN: environment "
+                           "variable HF_TOKEN is not set (line "),
+              std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("; secret WANDB_API_KEY: environment variable WANDB_API_KEY is not "
+                           "set (line "),
+              std::string::npos)
+        << run.err;
+}
+
+TEST(DryRun, AShortSecretValueMasksItselfNotTheWordsAroundIt) {
+    test_support::TempDir dir;
+    dir.write("c.yaml", "cluster: {hosts: [a]}\nactivate: source activate pytorch\n"
+                        "env:\n  COPY: ${HF_TOKEN}\nsecrets:\n  HF_TOKEN: {env: HF_TOKEN}\n");
+    auto r = test_support::run_cli({"-c", dir.file("c.yaml"), "exec", "--dry-run", "--", "true"},
+                                   test_support::test_environment({{"HF_TOKEN", "y"}}));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("source activate pytorch"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("export HF_TOKEN='***'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("export COPY=***"), std::string::npos) << "a copy is still masked";
+}
+
 TEST(DryRun, EveryCommandThatPlansHasADryRun) {
     for (const char* command : {"setup", "download", "check", "train"}) {
         auto r = test_support::run_cli({"-c", k_405b, command, "--dry-run"}, golden_environment());
@@ -123,6 +158,18 @@ TEST(Cli, HelpOfEveryCommandShowsAnExample) {
     }
     auto top = test_support::run_cli({"--help"}, golden_environment());
     EXPECT_NE(top.out.find("Exit codes:"), std::string::npos);
+}
+
+TEST(Cli, HelpCommandAndVersion) {
+    auto help = test_support::run_cli({"help", "train"}, golden_environment());
+    EXPECT_EQ(help.code, 0) << help.err;
+    EXPECT_NE(help.out.find("--detach"), std::string::npos) << help.out;
+    auto all = test_support::run_cli({"help"}, golden_environment());
+    EXPECT_EQ(all.code, 0);
+    EXPECT_NE(all.out.find("Exit codes:"), std::string::npos) << all.out;
+    auto version = test_support::run_cli({"-V"}, golden_environment());
+    EXPECT_EQ(version.code, 0);
+    EXPECT_EQ(version.out.rfind("clusterctl ", 0), 0u) << version.out;
 }
 
 TEST(Cli, OptionsAreAcceptedBeforeOrAfterTheCommand) {

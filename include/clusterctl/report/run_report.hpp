@@ -13,6 +13,11 @@ namespace clusterctl::report {
 // 0 when every host is done, 130 when interrupted, 1 otherwise.
 ExitCode exit_code_of(const RunSummary& summary);
 
+// The process's exit code: exit_code_of's, except for `exec`, which returns the largest
+// exit code of the remote command (as pdsh -S, clush and srun do), and at least 1 when a
+// host could not run it.
+int exit_status(const RunSummary& summary);
+
 // "16 hosts: 15 ok, 1 failed (1.2 s)" and, per failed host, its stage, why, and its last
 // lines. `color` only on a terminal.
 std::string render_summary_text(const RunSummary& summary, bool color);

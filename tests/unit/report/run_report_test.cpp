@@ -21,6 +21,15 @@ TEST(RunReport, ExitCodeAndSummary) {
         s.hosts.push_back(h);
     }
     EXPECT_EQ(report::exit_code_of(s), report::ExitCode::remote_failure);
+    EXPECT_EQ(report::exit_status(s), 1) << "unreachable hosts: 1";
+    s.hosts[2].stage = report::FailureStage::exec;
+    s.hosts[2].exit_code = 3;
+    EXPECT_EQ(report::exit_status(s), 3) << "exec: the largest remote exit code";
+    s.action = "setup";
+    EXPECT_EQ(report::exit_status(s), 1) << "other commands: 1";
+    s.action = "exec";
+    s.hosts[2].stage = report::FailureStage::connect;
+    s.hosts[2].exit_code.reset();
     std::string text = report::render_summary_text(s, false);
     EXPECT_NE(text.find("12 hosts: 2 ok, 10 failed"), std::string::npos) << text;
     EXPECT_NE(text.find("  n3 connect: refused\n"), std::string::npos) << text;
