@@ -3,6 +3,7 @@
 #include "clusterctl/util/strings.hpp"
 #include "clusterctl/util/text_file.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fmt/format.h>
@@ -69,9 +70,39 @@ util::Result<std::optional<config::TrainingConfig>> load_config(const Context& c
     return std::optional<config::TrainingConfig>(std::move(*loaded));
 }
 
+// backend: slurm: the allocation given, or the one clusterctl runs in, or (not allocated
+// yet) placeholder nodes for a dry run, hosts or validate.
+SlurmJob slurm_job(const Context& ctx, const config::TrainingConfig& config,
+                   const SlurmJob* allocation) {
+    if (allocation) return *allocation;
+    auto id = ctx.env.get("SLURM_JOB_ID");
+    auto nodes = ctx.env.get("SLURM_JOB_NODELIST");
+    if (id && nodes && !id->empty() && !nodes->empty()) return {*id, *nodes, false};
+    return {"", fmt::format("slurm-node-[1-{}]", nodes_wanted(config)), false};
+}
+
+std::vector<std::string> srun_environment(const Context& ctx,
+                                          const config::TrainingConfig& config) {
+    std::vector<std::string> env;
+    for (const auto& [name, value] : ctx.env.vars()) {
+        bool secret = std::any_of(config.secrets.begin(), config.secrets.end(), [&](const auto& s) {
+            return s.name == name ||
+                   (s.source == config::SecretSpec::Source::env && s.reference == name);
+        });
+        if (!secret) env.push_back(name + "=" + value);
+    }
+    return env;
+}
+
 } // namespace
 
-util::Result<Inputs> load_inputs(const Context& ctx) {
+int nodes_wanted(const config::TrainingConfig& config) {
+    if (config.slurm.nodes) return *config.slurm.nodes;
+    if (config.train && config.train->nnodes) return *config.train->nnodes;
+    return 1;
+}
+
+util::Result<Inputs> load_inputs(const Context& ctx, const SlurmJob* allocation) {
     Inputs inputs;
     auto flags = overrides_from_flags(ctx);
     if (!flags) return fail(flags.error());
@@ -81,6 +112,13 @@ util::Result<Inputs> load_inputs(const Context& ctx) {
     auto config = load_config(ctx);
     if (!config) return fail(config.error());
     inputs.config = std::move(*config);
+    if (inputs.config && inputs.config->cluster.backend == config::Backend::slurm) {
+        inputs.slurm = slurm_job(ctx, *inputs.config, allocation);
+        flags->allocation_nodes = config::Located<std::string>{
+            inputs.slurm->nodes,
+            {inputs.slurm->job_id.empty() ? "slurm.nodes" : "SLURM_JOB_NODELIST", 1, 1}};
+        inputs.srun_environment = srun_environment(ctx, *inputs.config);
+    }
     auto inventory = config::resolve_inventory(inputs.config_ptr(), *flags, ctx.env);
     if (!inventory) return fail(inventory.error());
     inputs.inventory = std::move(*inventory);

@@ -2,11 +2,13 @@
 
 #include "clusterctl/exec/executor.hpp"
 #include "clusterctl/exec/local_transport.hpp"
+#include "clusterctl/exec/slurm_transport.hpp"
 #include "clusterctl/exec/ssh_transport.hpp"
 #include "clusterctl/output/dry_run.hpp"
 #include "clusterctl/report/run_report.hpp"
 #include "clusterctl/util/strings.hpp"
 #include "console_observer.hpp"
+#include "slurm_allocation.hpp"
 #include "stack_collection.hpp"
 
 #include <fmt/format.h>
@@ -113,6 +115,15 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
 
 std::unique_ptr<exec::Transport> make_transport(const Inputs& inputs,
                                                 const std::string& agent_socket) {
+    if (inputs.slurm) {
+        exec::SlurmSteps steps;
+        steps.job_id = inputs.slurm->job_id;
+        steps.environment = inputs.srun_environment;
+        steps.gpus_per_node = inputs.config->slurm.gpus_per_node;
+        for (const auto& entry : inputs.srun_environment)
+            if (entry.rfind("HOME=", 0) == 0) steps.home = entry.substr(5);
+        return exec::make_slurm_transport(std::move(steps));
+    }
     bool local = inputs.config && inputs.config->cluster.backend == config::Backend::local;
     return local ? exec::make_local_transport() : exec::make_ssh_transport(agent_socket);
 }
@@ -137,6 +148,17 @@ int run_planned(Context& ctx, const Planner& planner, const AfterRun& after,
                                 util::k_job_id_hint));
     auto inputs = load_inputs(ctx);
     if (!inputs) return report_error(ctx, inputs.error());
+    // backend: slurm outside an allocation: one for this command, given back at its end.
+    std::optional<HeldAllocation> held;
+    if (inputs->slurm && inputs->slurm->job_id.empty() && !ctx.options.dry_run) {
+        exec::InterruptWatch interrupts;
+        std::string name = ctx.options.job_id.empty() ? new_job_id(*inputs) : ctx.options.job_id;
+        auto allocated = request_allocation(ctx, *inputs->config, name, interrupts);
+        if (!allocated.job) return allocated.exit_code;
+        held.emplace(*allocated.job);
+        inputs = load_inputs(ctx, &held->job());
+        if (!inputs) return report_error(ctx, inputs.error());
+    }
     plan::PlanInputs in{inputs->inventory, inputs->config_ptr(),
                         ctx.options.job_id.empty() ? new_job_id(*inputs) : ctx.options.job_id,
                         ctx.line.at_arg(0)};

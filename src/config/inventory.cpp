@@ -25,6 +25,18 @@ util::Result<std::vector<HostEntry>> read_host_entries(const TrainingConfig* con
         return fail(
             error_at(flags.hosts->where, "-w and --hostfile are both given", "use one of them"));
     if (flags.hosts) return parse_host_expression(flags.hosts->value, flags.hosts->where);
+    if (config && config->cluster.backend == Backend::slurm) {
+        // The nodes are Slurm's to give: the allocation's, never a hostfile's.
+        if (config->cluster.hostfile || !config->cluster.hosts.empty())
+            return fail(error_at(config->cluster.hostfile ? config->cluster.hostfile_at
+                                                          : config->cluster.hosts.front().second,
+                                 "cluster.backend: slurm takes its nodes from the allocation",
+                                 "remove cluster.hostfile and cluster.hosts (-w picks some of "
+                                 "the allocation's nodes)"));
+        if (flags.allocation_nodes)
+            return parse_host_expression(flags.allocation_nodes->value,
+                                         flags.allocation_nodes->where);
+    }
     std::optional<Located<std::string>> hostfile = flags.hostfile;
     if (!hostfile && config && config->cluster.hostfile)
         hostfile = Located<std::string>{*config->cluster.hostfile, config->cluster.hostfile_at};

@@ -51,7 +51,7 @@ public:
             {"cluster", &ConfigParser::parse_cluster},   {"secrets", &ConfigParser::parse_secrets},
             {"activate", &ConfigParser::parse_activate}, {"setup", &ConfigParser::parse_setup},
             {"download", &ConfigParser::parse_download}, {"train", &ConfigParser::parse_train},
-            {"node_env", &ConfigParser::parse_node_env},
+            {"node_env", &ConfigParser::parse_node_env}, {"slurm", &ConfigParser::parse_slurm},
         };
         for (auto [key, parser] : sections) {
             if (!root[key]) continue;
@@ -170,12 +170,15 @@ private:
         }
         if (const auto& n = node["backend"]) {
             CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.backend"));
-            if (*v != "ssh" && *v != "local")
-                return fail(error_at(
-                    m_yaml.at(n),
-                    fmt::format("cluster.backend must be ssh or local, got {}", util::quoted(*v)),
-                    util::did_you_mean(*v, {"ssh", "local"})));
-            c.backend = *v == "local" ? Backend::local : Backend::ssh;
+            if (*v != "ssh" && *v != "local" && *v != "slurm")
+                return fail(
+                    error_at(m_yaml.at(n),
+                             fmt::format("cluster.backend must be ssh, local or slurm, got {}",
+                                         util::quoted(*v)),
+                             util::did_you_mean(*v, {"ssh", "local", "slurm"})));
+            c.backend = *v == "local"   ? Backend::local
+                        : *v == "slurm" ? Backend::slurm
+                                        : Backend::ssh;
         }
         if (const auto& n = node["user"]) {
             CLUSTERCTL_TRY(v, m_yaml.string(n, "cluster.user"));
@@ -229,6 +232,61 @@ private:
                                                  "or off, got '{}'",
                                                  *v),
                                      util::did_you_mean(*v, {"strict", "accept-new", "off"})));
+        }
+        return util::Ok{};
+    }
+
+    Status parse_slurm(const YAML::Node& node) {
+        if (auto s = m_yaml.expect_map(node, "slurm"); !s) return s;
+        if (auto s = m_yaml.check_keys(node, "slurm", keys_under("slurm")); !s) return s;
+        auto& sl = m_config.slurm;
+        sl.where = m_yaml.at(node);
+        const std::pair<const char*, std::optional<std::string>*> words[] = {
+            {"partition", &sl.partition},
+            {"account", &sl.account},
+            {"qos", &sl.qos},
+            {"time", &sl.time},
+            {"constraint", &sl.constraint},
+            {"reservation", &sl.reservation},
+        };
+        for (auto [key, into] : words) {
+            if (!node[key]) continue;
+            std::string what = std::string("slurm.") + key;
+            CLUSTERCTL_TRY(v, m_yaml.string(node[key], what));
+            if (v->empty() || v->front() == '-')
+                return fail(
+                    error_at(m_yaml.at(node[key]),
+                             fmt::format("{} must be a value, got {}", what, util::quoted(*v)),
+                             "options go in slurm.sbatch_options"));
+            *into = *v;
+        }
+        if (const auto& n = node["nodes"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "slurm.nodes", 1, 100000));
+            sl.nodes = *v;
+        }
+        if (const auto& n = node["gpus_per_node"]) {
+            CLUSTERCTL_TRY(v, m_yaml.integer(n, "slurm.gpus_per_node", 0, 1024));
+            sl.gpus_per_node = *v;
+        }
+        if (const auto& n = node["sbatch_options"]) {
+            CLUSTERCTL_TRY(v, m_yaml.string_list(n, "slurm.sbatch_options"));
+            for (const auto& option : *v) {
+                // Options only: sbatch runs no command of the config's (--wrap would).
+                std::string name = option.substr(0, option.find('='));
+                if (option.size() < 3 || option.rfind("--", 0) != 0)
+                    return fail(
+                        error_at(m_yaml.at(n),
+                                 fmt::format("slurm.sbatch_options: {} is not a long option",
+                                             util::quoted(option)),
+                                 "write each as --name=value, e.g. --mem=0"));
+                if (name == "--wrap" || name.find("prolog") != std::string::npos ||
+                    name.find("epilog") != std::string::npos)
+                    return fail(
+                        error_at(m_yaml.at(n),
+                                 fmt::format("slurm.sbatch_options: {} would run a command", name),
+                                 "commands go in setup: or train:, which clusterctl runs"));
+            }
+            sl.sbatch_options = *v;
         }
         return util::Ok{};
     }

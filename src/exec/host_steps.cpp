@@ -55,10 +55,13 @@ void Executor::start(HostRun& h) {
     step(h);
 }
 
-// The transport's shared parts (jump sessions) moved: the hosts waiting on them go on.
+// The transport's shared parts (jump sessions, a Slurm step's srun) moved: the hosts
+// waiting on them, connecting or running, go on.
 void Executor::step_behind_shared() {
     for (auto& h : m_hosts)
-        if (h.mode == HostRun::Mode::connecting && h.link && h.link->behind_shared()) step(h);
+        if ((h.mode == HostRun::Mode::connecting || h.mode == HostRun::Mode::running) && h.link &&
+            h.link->behind_shared())
+            step(h);
 }
 
 void Executor::begin_task(HostRun& h) {

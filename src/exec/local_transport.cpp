@@ -86,7 +86,7 @@ public:
         m_status = 0;
         m_signal.clear();
         m_error.clear();
-        if (auto* run = std::get_if<RunTask>(&task)) return spawn(std::move(run->wrapper_input));
+        if (auto* run = std::get_if<RunTask>(&task)) return spawn(run->input());
         m_is_script = false;
         m_transfer = std::holds_alternative<PushTask>(task) ? util::FailureStage::push
                                                             : util::FailureStage::fetch;

@@ -125,7 +125,7 @@ public:
         LIBSSH2_SESSION* session = m_connection.session();
         if (auto* run = std::get_if<RunTask>(&task)) {
             m_channel = std::make_unique<ssh::ExecChannel>(session, wrapper_command(),
-                                                           std::move(run->wrapper_input));
+                                                           run->input());
         } else if (auto* push = std::get_if<PushTask>(&task)) {
             auto items = upload_items(push->files);
             if (!items) return items.error().message;

@@ -101,7 +101,7 @@ TaskVerdict judge(const TaskEnd& end, int command_timeout_s, const LineTail& tai
         v.signal = name ? name : "";
         v.exit_code = name ? 128 - code : code;
         v.message = "stopped after it reported the failure";
-    } else if (end.cancelled) {
+    } else if (end.cancelled || end.stopped_with_others) {
         v.state = HostState::cancelled;
         v.stage = FailureStage::in_step;
         v.message = "stopped";

@@ -18,7 +18,9 @@ TaskSpec task_for(const plan::Stage& stage, const plan::Task& task,
         const std::string* value = secrets.find(name);
         return value ? *value : std::string();
     });
-    return RunTask{wrapper_input(script, grace_s)};
+    return RunTask{std::move(script), grace_s, stage.fail_fast};
 }
+
+std::string RunTask::input() const { return wrapper_input(script, grace_s); }
 
 } // namespace clusterctl::exec

@@ -12,13 +12,15 @@ std::optional<ControlLine> parse_control_line(std::string_view line) {
     return control;
 }
 
-std::string control_line_command(std::string_view word, std::string_view shell_argument) {
+std::string control_line_command(std::string_view word, std::string_view shell_argument,
+                                 bool to_stdout) {
     // printf's octal escape spells the record separator: the script stays plain text.
     std::string command = "printf '\\036";
     command.append(k_control_prefix.substr(1));
     command.append(word);
-    if (shell_argument.empty()) return command + "\\n' >&2";
-    return command + " %s\\n' " + std::string(shell_argument) + " >&2";
+    std::string redirect = to_stdout ? "" : " >&2";
+    if (shell_argument.empty()) return command + "\\n'" + redirect;
+    return command + " %s\\n' " + std::string(shell_argument) + redirect;
 }
 
 } // namespace clusterctl::plan

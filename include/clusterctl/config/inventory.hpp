@@ -26,6 +26,8 @@ struct Overrides {
     std::optional<int> fanout;
     std::optional<int> connect_timeout;
     std::optional<int> command_timeout;
+    // backend: slurm: the allocation's nodes (SLURM_JOB_NODELIST, or what sbatch gave).
+    std::optional<Located<std::string>> allocation_nodes;
 };
 
 struct Inventory {

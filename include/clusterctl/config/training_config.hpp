@@ -28,9 +28,9 @@ struct HostSelector {
     util::SourceLocation where;
 };
 
-// How hosts are reached: over SSH, or each as processes of this machine (a single GPU box,
-// or the engine without SSH).
-enum class Backend { ssh, local };
+// How hosts are reached: over SSH, each as processes of this machine (a single GPU box, or
+// the engine without SSH), or as the nodes of a Slurm allocation (srun steps).
+enum class Backend { ssh, local, slurm };
 
 struct ClusterSettings {
     Backend backend = Backend::ssh;
@@ -50,6 +50,16 @@ struct ClusterSettings {
     std::optional<int> command_timeout;
     std::optional<KnownHostsPolicy> known_hosts;
     std::optional<std::string> shared_dir; // a remote path every node must see the same
+};
+
+// slurm: how to ask Slurm for an allocation when clusterctl is not already inside one
+// (docs/SLURM.md). Every value is an argument of sbatch, never shell.
+struct SlurmSettings {
+    std::optional<std::string> partition, account, qos, time, constraint, reservation;
+    std::optional<int> nodes;         // default: nnodes, else 1
+    std::optional<int> gpus_per_node; // --gpus-per-node, and the launch step's GPUs
+    std::vector<std::string> sbatch_options; // passed as they are: --mem=0, --exclusive, ...
+    util::SourceLocation where;
 };
 
 struct SecretSpec {
@@ -136,6 +146,7 @@ struct TrainingConfig {
     std::string path;
     std::string dir; // the config's folder: relative paths are taken from here
     ClusterSettings cluster;
+    SlurmSettings slurm;
     std::vector<EnvVar> env;
     std::vector<NodeEnv> node_env; // after env, for the hosts each names
     std::vector<SecretSpec> secrets;

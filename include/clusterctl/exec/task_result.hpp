@@ -29,6 +29,9 @@ struct TaskEnd {
     util::FailureStage transfer_stage = util::FailureStage::push; // or fetch
     bool started = true; // the wrapper's first line came: the command ran at all
     bool timed_out = false, cancelled = false;
+    // The transport stopped it because another host of the stage failed (a Slurm step's
+    // --kill-on-bad-exit): stopped, as a fail-fast cancel would have.
+    bool stopped_with_others = false;
     std::optional<int> reported_exit; // the stage's failure line said so (torchrun)
 };
 

@@ -12,9 +12,13 @@
 
 namespace clusterctl::exec {
 
-// A script for the remote wrapper: its stdin, the script and the grace period framed.
+// A script for the remote wrapper, its secrets filled in; the wrapper's stdin is
+// input(): the script and the grace period framed.
 struct RunTask {
-    std::string wrapper_input;
+    std::string script;
+    int grace_s = 10;
+    bool fail_fast = false; // the stage stops every host when one fails
+    std::string input() const;
 };
 struct PushTask {
     std::vector<plan::FileTransfer> files;

@@ -49,8 +49,8 @@ public:
     virtual util::FailureStage stage() const = 0;
     virtual void fail(util::FailureStage stage, std::string message, bool retryable) = 0;
 
-    // Waiting for something the transport shares (a jump host's stream): advance_shared()
-    // may let it go on.
+    // Waiting for something the transport shares (a jump host's stream, a Slurm step's
+    // srun): advance_shared() may let it go on, connecting or running.
     virtual bool behind_shared() const = 0;
     // Appends the fds to poll now and for what (none while it waits for a deadline).
     virtual void poll_set(std::vector<pollfd>& fds) const = 0;

@@ -19,6 +19,7 @@ public:
 
     std::optional<std::string> get(std::string_view name) const;
     void set(std::string name, std::string value) { m_vars[std::move(name)] = std::move(value); }
+    const std::map<std::string, std::string, std::less<>>& vars() const { return m_vars; }
 
     // $HOME, or "/" when unset.
     std::string home() const;

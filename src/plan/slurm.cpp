@@ -1,0 +1,114 @@
+#include "clusterctl/plan/slurm.hpp"
+
+#include "clusterctl/plan/control_line.hpp"
+#include "clusterctl/util/base64.hpp"
+#include "clusterctl/util/shell_quote.hpp"
+
+#include <fmt/format.h>
+#include <map>
+
+namespace clusterctl::plan {
+
+std::vector<std::string> srun_argv(const StepOptions& step, const std::string& task_command) {
+    std::string nodes;
+    for (const auto& node : step.nodes)
+        nodes += (nodes.empty() ? "" : ",") + node;
+    std::size_t n = step.nodes.size();
+    std::vector<std::string> argv = {
+        "srun",
+        "--jobid=" + step.job_id,
+        fmt::format("--nodes={}", n),
+        fmt::format("--ntasks={}", n),
+        "--ntasks-per-node=1",
+        "--nodelist=" + nodes,
+        // Beside a running step (the stacks of a hang, a detached job's watch).
+        "--overlap",
+        "--input=all",
+        "--label",
+        "--job-name=" + step.name,
+        fmt::format("--kill-on-bad-exit={}", step.kill_on_bad_exit ? 1 : 0),
+    };
+    if (step.gpus_per_node && *step.gpus_per_node > 0)
+        argv.push_back(fmt::format("--gpus-per-node={}", *step.gpus_per_node));
+    if (!step.chdir.empty()) argv.push_back("--chdir=" + step.chdir);
+    argv.insert(argv.end(), {"bash", "-c", task_command});
+    return argv;
+}
+
+std::string slurm_task_command(const std::string& wrapper) {
+    return control_line_command(k_control_node, "\"${SLURMD_NODENAME-}\"", true) + "\n" +
+           control_line_command(k_control_node, "\"${SLURMD_NODENAME-}\"") + "\n" + wrapper;
+}
+
+std::string step_script(const std::vector<std::pair<std::string, std::string>>& node_scripts) {
+    // Nodes with the same script share a case branch: a stage's script is the same on most.
+    std::vector<std::pair<std::string, std::string>> branches; // (pattern, script)
+    std::map<std::string, std::size_t> by_script;
+    for (const auto& [node, script] : node_scripts) {
+        auto [it, fresh] = by_script.emplace(script, branches.size());
+        if (fresh)
+            branches.push_back({util::shell_quote(node), script});
+        else
+            branches[it->second].first += "|" + util::shell_quote(node);
+    }
+    std::string out = "case ${SLURMD_NODENAME-} in\n";
+    for (const auto& [pattern, script] : branches)
+        out += fmt::format("{}) __clusterctl_script={} ;;\n", pattern, util::shell_quote(script));
+    out += "*) __clusterctl_script='echo \"clusterctl: no script for node ${SLURMD_NODENAME-?}\" "
+           ">&2; exit 127' ;;\nesac\n";
+    out += "(eval \"$__clusterctl_script\")\n__clusterctl_exit=$?\n";
+    out += control_line_command(k_control_exit, "\"$__clusterctl_exit\"", true) + "\n";
+    out += control_line_command(k_control_exit, "\"$__clusterctl_exit\"") + "\n";
+    out += "exit \"$__clusterctl_exit\"\n";
+    return out;
+}
+
+std::string files_script(const std::vector<ScriptFile>& files, const std::string& tag) {
+    std::string out = "set -e\n";
+    for (const auto& f : files) {
+        std::string path = util::shell_quote(f.path);
+        std::string mode = fmt::format("{:o}", f.mode);
+        if (f.directory) {
+            out += fmt::format("mkdir -p -- {0}\nchmod {1} -- {0}\n", path, mode);
+            continue;
+        }
+        std::string partial = util::shell_quote(f.path + ".clusterctl-partial." + tag);
+        out += fmt::format("base64 -d > {} <<'__CLUSTERCTL_FILE__'\n", partial);
+        std::string encoded = util::base64_encode(f.bytes);
+        for (std::size_t i = 0; i < encoded.size(); i += 76)
+            out += encoded.substr(i, 76) + "\n";
+        out += "__CLUSTERCTL_FILE__\n";
+        out += fmt::format("chmod {} -- {}\nmv -f -- {} {}\n", mode, partial, partial, path);
+    }
+    return out;
+}
+
+std::vector<std::string> allocation_argv(const config::SlurmSettings& slurm, int nodes,
+                                         const std::string& job_name) {
+    std::vector<std::string> argv = {"sbatch", "--parsable", "--job-name=" + job_name,
+                                     fmt::format("--nodes={}", slurm.nodes.value_or(nodes)),
+                                     "--output=/dev/null"};
+    const std::pair<const char*, const std::optional<std::string>*> words[] = {
+        {"--partition", &slurm.partition},
+        {"--account", &slurm.account},
+        {"--qos", &slurm.qos},
+        {"--time", &slurm.time},
+        {"--constraint", &slurm.constraint},
+        {"--reservation", &slurm.reservation},
+    };
+    for (auto [flag, value] : words)
+        if (*value) argv.push_back(fmt::format("{}={}", flag, **value));
+    if (slurm.gpus_per_node && *slurm.gpus_per_node > 0)
+        argv.push_back(fmt::format("--gpus-per-node={}", *slurm.gpus_per_node));
+    argv.insert(argv.end(), slurm.sbatch_options.begin(), slurm.sbatch_options.end());
+    // The job holds the nodes and runs nothing of its own: every stage is a step in it.
+    argv.push_back("--wrap=exec sleep 2147483647");
+    return argv;
+}
+
+bool is_slurm_job_id(const std::string& text) {
+    std::string id = text.substr(0, text.find(';'));
+    return !id.empty() && id.size() < 20 && id.find_first_not_of("0123456789") == std::string::npos;
+}
+
+} // namespace clusterctl::plan
