@@ -124,8 +124,8 @@ public:
         }
         LIBSSH2_SESSION* session = m_connection.session();
         if (auto* run = std::get_if<RunTask>(&task)) {
-            m_channel = std::make_unique<ssh::ExecChannel>(session, wrapper_command(),
-                                                           run->input());
+            m_channel =
+                std::make_unique<ssh::ExecChannel>(session, wrapper_command(), run->input());
         } else if (auto* push = std::get_if<PushTask>(&task)) {
             auto items = upload_items(push->files);
             if (!items) return items.error().message;

@@ -21,6 +21,8 @@ TaskSpec task_for(const plan::Stage& stage, const plan::Task& task,
     return RunTask{std::move(script), grace_s, stage.fail_fast};
 }
 
-std::string RunTask::input() const { return wrapper_input(script, grace_s); }
+std::string RunTask::input() const {
+    return wrapper_input(script, grace_s);
+}
 
 } // namespace clusterctl::exec

@@ -56,8 +56,8 @@ struct ClusterSettings {
 // (docs/SLURM.md). Every value is an argument of sbatch, never shell.
 struct SlurmSettings {
     std::optional<std::string> partition, account, qos, time, constraint, reservation;
-    std::optional<int> nodes;         // default: nnodes, else 1
-    std::optional<int> gpus_per_node; // --gpus-per-node, and the launch step's GPUs
+    std::optional<int> nodes;                // default: nnodes, else 1
+    std::optional<int> gpus_per_node;        // --gpus-per-node, and the launch step's GPUs
     std::vector<std::string> sbatch_options; // passed as they are: --mem=0, --exclusive, ...
     util::SourceLocation where;
 };
