@@ -5,6 +5,7 @@
 #include "clusterctl/exec/slurm_transport.hpp"
 #include "clusterctl/exec/ssh_transport.hpp"
 #include "clusterctl/output/dry_run.hpp"
+#include "clusterctl/plan/slurm.hpp"
 #include "clusterctl/report/run_report.hpp"
 #include "clusterctl/util/strings.hpp"
 #include "console_observer.hpp"
@@ -166,8 +167,20 @@ int run_planned(Context& ctx, const Planner& planner, const AfterRun& after,
     auto plan = planner(in);
     if (!plan) return report_error(ctx, plan.error());
     if (ctx.options.dry_run) {
-        ctx.out << (ctx.options.json ? output::render_dry_run_json(*plan, inputs->secrets)
-                                     : output::render_dry_run_text(*plan, inputs->secrets));
+        std::string shown = ctx.options.json ? output::render_dry_run_json(*plan, inputs->secrets)
+                                             : output::render_dry_run_text(*plan, inputs->secrets);
+        if (inputs->slurm) {
+            output::SlurmDryRun slurm;
+            slurm.job_id = inputs->slurm->job_id.empty() ? "$SLURM_JOB_ID" : inputs->slurm->job_id;
+            if (inputs->slurm->job_id.empty())
+                slurm.allocation =
+                    plan::allocation_argv(inputs->config->slurm, nodes_wanted(*inputs->config),
+                                          "clusterctl-" + plan->job_id);
+            slurm.gpus_per_node = inputs->config->slurm.gpus_per_node;
+            shown = ctx.options.json ? output::render_slurm_json(*plan, slurm, shown)
+                                     : shown + output::render_slurm_text(*plan, slurm);
+        }
+        ctx.out << shown;
         return report::to_int(report::ExitCode::success);
     }
     return execute_plan(ctx, *inputs, *plan, after, before);

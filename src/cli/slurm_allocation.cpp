@@ -150,16 +150,24 @@ Allocated request_allocation(Context& ctx, const config::TrainingConfig& config,
     std::string said = trim(submitted.err);
     if (submitted.status != 0 || !plan::is_slurm_job_id(trim(submitted.out))) {
         std::string hint = "check the slurm: section against `sinfo` and `sacctmgr show assoc`";
-        if (said.find("invalid partition") != std::string::npos)
+        std::string key;
+        if (said.find("invalid partition") != std::string::npos) {
             hint = "Slurm does not know slurm.partition; `sinfo -s` lists the partitions";
-        else if (said.find("Invalid account") != std::string::npos)
+            key = "partition";
+        } else if (said.find("Invalid account") != std::string::npos) {
             hint = "check slurm.account: `sacctmgr show assoc user=$USER`";
-        else if (said.find("time limit") != std::string::npos)
+            key = "account";
+        } else if (said.find("time limit") != std::string::npos) {
             hint = "slurm.time is over the partition's limit (`sinfo -o '%P %l'`)";
+            key = "time";
+        }
+        auto at = config.slurm.at.find(key);
+        util::SourceLocation where = at != config.slurm.at.end() ? at->second
+                                     : config.slurm.where.line > 0
+                                         ? config.slurm.where
+                                         : util::SourceLocation{config.path, 1, 1};
         return {std::nullopt,
-                report_error(ctx, util::error_at(config.slurm.where.line > 0
-                                                     ? config.slurm.where
-                                                     : util::SourceLocation{config.path, 1, 1},
+                report_error(ctx, util::error_at(where,
                                                  fmt::format("Slurm refused the allocation: {}",
                                                              said.empty() ? "sbatch failed" : said),
                                                  hint))};
@@ -174,6 +182,7 @@ Allocated request_allocation(Context& ctx, const config::TrainingConfig& config,
                                nodes_wanted(config) == 1 ? "" : "s", id)
                 << std::flush;
     std::string last_said;
+    int wait_ms = 50;
     auto began = std::chrono::steady_clock::now();
     while (true) {
         auto seen = run_command({"squeue", "-h", "-j", id, "-o", "%T|%r|%N|%P"});
@@ -220,8 +229,11 @@ Allocated request_allocation(Context& ctx, const config::TrainingConfig& config,
             ctx.err << fmt::format("clusterctl: Slurm job {}: {}\n", id, now) << std::flush;
             last_said = now;
         }
+        // Slurm schedules within a second or two of a submission: look soon, then each
+        // second.
         pollfd fd{interrupts.fd(), POLLIN, 0};
-        if (::poll(&fd, 1, 1000) > 0 && interrupts.count() > 0) {
+        wait_ms = std::min(1000, wait_ms * 2);
+        if (::poll(&fd, 1, wait_ms) > 0 && interrupts.count() > 0) {
             give_back();
             ctx.err << fmt::format("clusterctl: interrupted; Slurm job {} cancelled\n", id);
             return {std::nullopt, 130};

@@ -259,6 +259,7 @@ private:
                              fmt::format("{} must be a value, got {}", what, util::quoted(*v)),
                              "options go in slurm.sbatch_options"));
             *into = *v;
+            sl.at[key] = m_yaml.at(node[key]);
         }
         if (const auto& n = node["nodes"]) {
             CLUSTERCTL_TRY(v, m_yaml.integer(n, "slurm.nodes", 1, 100000));

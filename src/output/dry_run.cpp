@@ -2,6 +2,8 @@
 
 #include "clusterctl/config/host_list.hpp"
 #include "clusterctl/output/host_table.hpp"
+#include "clusterctl/plan/slurm.hpp"
+#include "clusterctl/util/shell_quote.hpp"
 #include "json_plan.hpp"
 
 #include <algorithm>
@@ -139,6 +141,48 @@ std::string render_dry_run_json(const plan::LaunchPlan& plan, const config::Secr
         j["stages"].push_back(s);
     }
     return secrets.mask_words(j.dump(2)) + "\n";
+}
+
+namespace {
+
+std::vector<std::string> step_argv(const plan::Stage& stage, const plan::LaunchPlan& plan,
+                                   const SlurmDryRun& slurm) {
+    plan::StepOptions step;
+    step.job_id = slurm.job_id;
+    for (const auto& task : stage.tasks)
+        step.nodes.push_back(plan.hosts[task.host].name);
+    step.kill_on_bad_exit = stage.fail_fast;
+    if (stage.fail_fast) step.gpus_per_node = slurm.gpus_per_node;
+    step.chdir = "$HOME";
+    return plan::srun_argv(step, "<the remote wrapper>");
+}
+
+} // namespace
+
+std::string render_slurm_text(const plan::LaunchPlan& plan, const SlurmDryRun& slurm) {
+    std::string out = "\nSlurm:\n";
+    if (!slurm.allocation.empty())
+        out += "  not inside an allocation (SLURM_JOB_ID is unset): clusterctl asks for one,\n"
+               "  waits for it, and cancels it when the command ends; the hosts above stand\n"
+               "  for the nodes Slurm will name:\n    " +
+               util::shell_join(slurm.allocation) + "\n";
+    out += "  each stage is one step; every task reads the stage's scripts above on its\n"
+           "  stdin and runs its own node's:\n";
+    for (std::size_t i = 0; i < plan.stages.size(); ++i)
+        out += fmt::format("    stage {} {}: {}\n", i + 1, plan.stages[i].name,
+                           util::shell_join(step_argv(plan.stages[i], plan, slurm)));
+    return out;
+}
+
+std::string render_slurm_json(const plan::LaunchPlan& plan, const SlurmDryRun& slurm,
+                              const std::string& dry_run_json) {
+    auto json = nlohmann::json::parse(dry_run_json, nullptr, false);
+    if (json.is_discarded()) return dry_run_json;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& stage : plan.stages)
+        steps.push_back({{"stage", stage.name}, {"argv", step_argv(stage, plan, slurm)}});
+    json["slurm"] = {{"allocation", slurm.allocation}, {"steps", steps}};
+    return json.dump() + "\n";
 }
 
 } // namespace clusterctl::output

@@ -3,6 +3,7 @@
 #include "clusterctl/plan/control_line.hpp"
 #include "clusterctl/util/base64.hpp"
 #include "clusterctl/util/shell_quote.hpp"
+#include "clusterctl/util/shell_script.hpp"
 
 #include <fmt/format.h>
 #include <map>
@@ -42,45 +43,47 @@ std::string slurm_task_command(const std::string& wrapper) {
 
 std::string step_script(const std::vector<std::pair<std::string, std::string>>& node_scripts) {
     // Nodes with the same script share a case branch: a stage's script is the same on most.
-    std::vector<std::pair<std::string, std::string>> branches; // (pattern, script)
+    std::vector<std::pair<std::vector<std::string>, std::string>> branches; // (nodes, script)
     std::map<std::string, std::size_t> by_script;
     for (const auto& [node, script] : node_scripts) {
         auto [it, fresh] = by_script.emplace(script, branches.size());
         if (fresh)
-            branches.push_back({util::shell_quote(node), script});
+            branches.push_back({{node}, script});
         else
-            branches[it->second].first += "|" + util::shell_quote(node);
+            branches[it->second].first.push_back(node);
     }
-    std::string out = "case ${SLURMD_NODENAME-} in\n";
-    for (const auto& [pattern, script] : branches)
-        out += fmt::format("{}) __clusterctl_script={} ;;\n", pattern, util::shell_quote(script));
-    out += "*) __clusterctl_script='echo \"clusterctl: no script for node ${SLURMD_NODENAME-?}\" "
-           ">&2; exit 127' ;;\nesac\n";
-    out += "(eval \"$__clusterctl_script\")\n__clusterctl_exit=$?\n";
-    out += control_line_command(k_control_exit, "\"$__clusterctl_exit\"", true) + "\n";
-    out += control_line_command(k_control_exit, "\"$__clusterctl_exit\"") + "\n";
-    out += "exit \"$__clusterctl_exit\"\n";
-    return out;
+    util::ShellScript out;
+    out.add("case ${SLURMD_NODENAME-} in\n");
+    for (const auto& [nodes, script] : branches) {
+        out.add("{}", nodes.front());
+        for (std::size_t i = 1; i < nodes.size(); ++i)
+            out.add("|{}", nodes[i]);
+        out.add(") __clusterctl_script={} ;;\n", script);
+    }
+    out.add("*) __clusterctl_script='echo \"clusterctl: no script for node "
+            "${SLURMD_NODENAME-?}\" >&2; exit 127' ;;\nesac\n");
+    out.add("(eval \"$__clusterctl_script\")\n__clusterctl_exit=$?\n");
+    out.add_command(control_line_command(k_control_exit, "\"$__clusterctl_exit\"", true));
+    out.add_command(control_line_command(k_control_exit, "\"$__clusterctl_exit\""));
+    out.add("exit \"$__clusterctl_exit\"\n");
+    return std::move(out).str();
 }
 
 std::string files_script(const std::vector<ScriptFile>& files, const std::string& tag) {
-    std::string out = "set -e\n";
+    util::ShellScript out;
+    out.add("set -e\n");
     for (const auto& f : files) {
-        std::string path = util::shell_quote(f.path);
         std::string mode = fmt::format("{:o}", f.mode);
         if (f.directory) {
-            out += fmt::format("mkdir -p -- {0}\nchmod {1} -- {0}\n", path, mode);
+            out.add("mkdir -p -- {}\nchmod {} -- {}\n", f.path, mode, f.path);
             continue;
         }
-        std::string partial = util::shell_quote(f.path + ".clusterctl-partial." + tag);
-        out += fmt::format("base64 -d > {} <<'__CLUSTERCTL_FILE__'\n", partial);
-        std::string encoded = util::base64_encode(f.bytes);
-        for (std::size_t i = 0; i < encoded.size(); i += 76)
-            out += encoded.substr(i, 76) + "\n";
-        out += "__CLUSTERCTL_FILE__\n";
-        out += fmt::format("chmod {} -- {}\nmv -f -- {} {}\n", mode, partial, partial, path);
+        // base64's alphabet is one shell word as it is; printf is bash's own: no argv limit.
+        std::string partial = f.path + ".clusterctl-partial." + tag;
+        out.add("printf '%s' {} | base64 -d > {}\n", util::base64_encode(f.bytes), partial);
+        out.add("chmod {} -- {}\nmv -f -- {} {}\n", mode, partial, partial, f.path);
     }
-    return out;
+    return std::move(out).str();
 }
 
 std::vector<std::string> allocation_argv(const config::SlurmSettings& slurm, int nodes,

@@ -6,6 +6,7 @@
 #include "clusterctl/util/environment.hpp"
 #include "clusterctl/util/result.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,7 @@ struct SlurmSettings {
     std::optional<int> gpus_per_node;        // --gpus-per-node, and the launch step's GPUs
     std::vector<std::string> sbatch_options; // passed as they are: --mem=0, --exclusive, ...
     util::SourceLocation where;
+    std::map<std::string, util::SourceLocation> at; // each key's value: "partition" -> ...
 };
 
 struct SecretSpec {

@@ -1,0 +1,251 @@
+// cluster.backend: slurm against a real Slurm 22.05 (scripts/slurm-cluster): munged, a
+// slurmctld, and a slurmd per network namespace with its own hostname; Debian's real
+// torchrun (gloo, CPU) and the tiny job. clusterctl runs inside an allocation (salloc, as a
+// user does) or asks for one itself. Every test that starts ranks ends by looking inside
+// every node for python or torchrun left behind.
+
+#include "training.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+namespace clusterctl::test_support {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SlurmCluster {
+public:
+    explicit SlurmCluster(int nodes) : m_dir("/tmp"), m_nodes(nodes) {
+        std::string command = owner_env() + std::string(CLUSTERCTL_SOURCE_DIR) +
+                              "/scripts/slurm-cluster up " + std::to_string(nodes) + " " +
+                              m_dir.path() + " >/dev/null";
+        if (std::system(command.c_str()) != 0) throw std::runtime_error("slurm-cluster up failed");
+        m_up = true;
+        std::istringstream env(read_file(file("cluster.env")));
+        std::string line;
+        while (std::getline(env, line))
+            if (line.rfind("K=", 0) == 0) m_k = line.substr(2);
+    }
+    ~SlurmCluster() {
+        if (m_up)
+            std::system(
+                (std::string(CLUSTERCTL_SOURCE_DIR) + "/scripts/slurm-cluster down " + m_dir.path())
+                    .c_str());
+    }
+    SlurmCluster(const SlurmCluster&) = delete;
+    SlurmCluster& operator=(const SlurmCluster&) = delete;
+
+    std::string file(const std::string& name) const { return m_dir.file(name); }
+
+    void edit_config(const std::string& from, const std::string& to) {
+        std::string text = read_file(file("clusterctl.yaml"));
+        auto at = text.find(from);
+        if (at == std::string::npos) throw std::runtime_error("not in the config: " + from);
+        write_file(file("clusterctl.yaml"), text.replace(at, from.size(), to));
+    }
+
+    std::vector<std::string> env(const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> e{"WANDB_API_KEY=" + std::string(k_secret),
+                                   "SLURM_CONF=" + file("slurm.conf")};
+        e.insert(e.end(), extra.begin(), extra.end());
+        return clusterctl_env(m_dir.path(), e);
+    }
+
+    // clusterctl ARGS; inside `salloc -N NODES` when `in_allocation` > 0.
+    std::unique_ptr<Process> start(std::vector<std::string> args, int in_allocation = 0) {
+        std::vector<std::string> argv;
+        if (in_allocation > 0) argv = {"/usr/bin/salloc", "-N", std::to_string(in_allocation)};
+        for (const std::string& a :
+             {std::string(CLUSTERCTL_BINARY), std::string("-c"), file("clusterctl.yaml"),
+              std::string("--log-dir"), file("logs")})
+            argv.push_back(a);
+        argv.insert(argv.end(), args.begin(), args.end());
+        ++m_runs;
+        return std::make_unique<Process>(argv, file("out." + std::to_string(m_runs)),
+                                         file("err." + std::to_string(m_runs)), env());
+    }
+
+    Farm::Run run(std::vector<std::string> args, int in_allocation = 0,
+                  std::chrono::seconds limit = 180s) {
+        auto p = start(std::move(args), in_allocation);
+        int code = p->wait(limit);
+        return {code, p->out(), p->err()};
+    }
+
+    // A Slurm command's output, run against this cluster.
+    std::string slurm(const std::string& command) const {
+        std::string out;
+        std::string full = "SLURM_CONF=" + file("slurm.conf") + " " + command + " 2>&1";
+        if (FILE* p = ::popen(full.c_str(), "r")) {
+            char buffer[4096];
+            while (std::size_t n = std::fread(buffer, 1, sizeof buffer, p))
+                out.append(buffer, n);
+            ::pclose(p);
+        }
+        return out;
+    }
+
+    // The processes in node `i` (from 1) whose command line holds `needle`.
+    std::vector<pid_t> on_node(int i, const std::string& needle) const {
+        struct stat ns {};
+        std::string path = "/run/netns/ccsl" + m_k + "-n" + std::to_string(i);
+        if (::stat(path.c_str(), &ns) != 0) return {};
+        std::string want = "net:[" + std::to_string(ns.st_ino) + "]";
+        std::vector<pid_t> found;
+        for (pid_t pid : processes_holding(needle)) {
+            char link[64] = {};
+            std::string self = "/proc/" + std::to_string(pid) + "/ns/net";
+            ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);
+            if (n > 0 && std::string(link, static_cast<std::size_t>(n)) == want)
+                found.push_back(pid);
+        }
+        return found;
+    }
+
+    // Every node: no python, torchrun or task shell left.
+    std::string leftovers() const {
+        std::string found;
+        for (int i = 1; i <= m_nodes; ++i)
+            for (const char* what : {"python", "torchrun", "train_tiny", "slurmstepd", "sleep"})
+                for (pid_t pid : on_node(i, what))
+                    found += "node " + std::to_string(i) + ": pid " + std::to_string(pid) + " " +
+                             what + "\n";
+        return found;
+    }
+
+    static constexpr const char* k_secret = "wandb-slurm-secret-51c9";
+
+private:
+    TempDir m_dir;
+    int m_nodes;
+    std::string m_k;
+    bool m_up = false;
+    int m_runs = 0;
+};
+
+nlohmann::json summary_of(const SlurmCluster& c) {
+    return nlohmann::json::parse(read_file(c.file("logs/summary.json")));
+}
+
+nlohmann::json host_in(const nlohmann::json& summary, const std::string& host) {
+    for (const auto& h : summary["hosts"])
+        if (h["host"] == host) return h;
+    return {};
+}
+
+bool no_jobs_left(const SlurmCluster& c) {
+    return c.slurm("squeue -h -o %i").empty();
+}
+
+TEST(Slurm, ExecRunsOnEveryNodeOfTheAllocationWithEachNodesOwnExitCode) {
+    SlurmCluster c(3);
+    auto r = c.run({"exec", "--",
+                    "echo \"on $(hostname) task ${SLURM_NODEID}\"; exit "
+                    "\"$SLURM_NODEID\""},
+                   3);
+    EXPECT_EQ(r.code, 2) << "the largest exit code, as pdsh -S: " << r.err;
+    for (const char* node : {"node-001", "node-002", "node-003"})
+        EXPECT_NE(r.out.find(std::string(node) + ": on " + node), std::string::npos) << r.out;
+    auto summary = summary_of(c);
+    EXPECT_EQ(host_in(summary, "node-001")["exit_code"], 0) << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-002")["exit_code"], 1) << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-003")["exit_code"], 2) << summary.dump();
+    EXPECT_NE(r.err.find("node-003 exit 2"), std::string::npos) << r.err;
+    EXPECT_EQ(c.leftovers(), "");
+}
+
+TEST(Slurm, WithNoAllocationClusterctlAsksForOneAndGivesItBack) {
+    SlurmCluster c(3);
+    auto r = c.run({"exec", "--", "hostname"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("asked Slurm for 3 nodes"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("running on node-[001-003]"), std::string::npos) << r.err;
+    for (const char* node : {"node-001", "node-002", "node-003"})
+        EXPECT_NE(r.out.find(std::string(node) + ": " + node), std::string::npos) << r.out;
+    EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
+TEST(Slurm, AnUnknownPartitionIsAConfigErrorAndNothingRuns) {
+    SlurmCluster c(2);
+    c.edit_config("slurm:\n  nodes: 2\n", "slurm:\n  nodes: 2\n  partition: gpu-nope\n");
+    auto r = c.run({"exec", "--", "touch", c.file("ran")});
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("clusterctl.yaml:11:14: error: Slurm refused the allocation"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("invalid partition"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(c.file("ran")));
+    EXPECT_TRUE(no_jobs_left(c));
+}
+
+TEST(Slurm, PushSetupAndTrainTheTinyJobOnThreeNodes) {
+    SlurmCluster c(3);
+    write_file(c.file("note.txt"), "pushed through srun\n");
+    auto pushed = c.run({"push", c.file("note.txt"), c.file("work/note-copy.txt")}, 3);
+    ASSERT_EQ(pushed.code, 0) << pushed.err;
+    EXPECT_EQ(read_file(c.file("work/note-copy.txt")), "pushed through srun\n");
+    auto setup = c.run({"setup"}, 3);
+    ASSERT_EQ(setup.code, 0) << setup.err;
+    auto p = c.start({"train"}, 3);
+    int code = p->wait(240s);
+    ASSERT_EQ(code, 0) << p->err();
+    expect_trained(ranks_in(p->out()), 3, 2, 30);
+    EXPECT_EQ(c.leftovers(), "");
+    EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
+TEST(Slurm, AFailingRankTearsTheJobDownAndItsNodeIsNamed) {
+    SlurmCluster c(3);
+    c.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");
+    c.edit_config("env:\n", "env:\n  TINY_FAIL_HOST: node-002\n  TINY_FAIL_STEP: \"5\"\n"
+                            "  TINY_PEER_LOSS: hang\n");
+    auto p = c.start({"train"});
+    auto failed_at = when_seen([&] { return p->out(); }, "failing on purpose", 180s);
+    ASSERT_TRUE(failed_at) << p->out() << p->err();
+    int code = p->wait(60s);
+    double teardown = seconds_since(*failed_at);
+    std::cerr << "[ measure ] Slurm, 3 nodes x 2 ranks: teardown after the failing rank "
+              << teardown << " s\n";
+    EXPECT_EQ(code, 1) << p->err();
+    auto summary = summary_of(c);
+    EXPECT_EQ(summary["first_failure"], "node-002") << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-001")["state"], "cancelled") << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-003")["state"], "cancelled") << summary.dump();
+    EXPECT_NE(p->err().find("node-002 exit 1"), std::string::npos) << p->err();
+    EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 10s)) << c.leftovers();
+    EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
+TEST(Slurm, CtrlCStopsEveryNodeAndGivesTheAllocationBack) {
+    SlurmCluster c(3);
+    c.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");
+    auto p = c.start({"train"});
+    ASSERT_TRUE(when_seen([&] { return p->out(); }, "step 5 ", 180s)) << p->out() << p->err();
+    // The secret reached the ranks' environment through stdin: it is in no command line of
+    // any process on this machine (srun, slurmstepd, the tasks, torchrun, the ranks).
+    auto holding = processes_holding(SlurmCluster::k_secret);
+    EXPECT_TRUE(holding.empty()) << "pid " << (holding.empty() ? 0 : holding.front());
+    p->signal(SIGINT);
+    int code = p->wait(60s);
+    EXPECT_EQ(code, 130) << p->err();
+    EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 10s)) << c.leftovers();
+    EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
+TEST(Slurm, DryRunShowsTheAllocationAndEachStagesStep) {
+    SlurmCluster c(2);
+    auto r = c.run({"train", "--dry-run"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("sbatch --parsable --job-name=clusterctl-"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--nodes=2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("srun '--jobid=$SLURM_JOB_ID' --nodes=2 --ntasks=2"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("--kill-on-bad-exit=1"), std::string::npos) << "the launch" << r.out;
+    EXPECT_EQ(r.out.find(SlurmCluster::k_secret), std::string::npos);
+    EXPECT_TRUE(no_jobs_left(c)) << "a dry run asks Slurm for nothing";
+}
+
+} // namespace
+} // namespace clusterctl::test_support
