@@ -1,5 +1,6 @@
 #include "clusterctl/plan/slurm.hpp"
 
+#include "clusterctl/config/host_list.hpp"
 #include "clusterctl/plan/control_line.hpp"
 #include "clusterctl/util/base64.hpp"
 #include "clusterctl/util/shell_quote.hpp"
@@ -11,9 +12,8 @@
 namespace clusterctl::plan {
 
 std::vector<std::string> srun_argv(const StepOptions& step, const std::string& task_command) {
-    std::string nodes;
-    for (const auto& node : step.nodes)
-        nodes += (nodes.empty() ? "" : ",") + node;
+    // Slurm reads host lists as we write them: node-[001-008].
+    std::string nodes = config::fold_host_list(step.nodes);
     std::size_t n = step.nodes.size();
     std::vector<std::string> argv = {
         "srun",
