@@ -32,13 +32,13 @@ struct flock whole_file_lock() {
     return lock;
 }
 
+} // namespace
+
 std::string self_executable() {
     char path[4096];
     ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
     return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "clusterctl";
 }
-
-} // namespace
 
 std::optional<report::RunSummary> run_job_plan(Context& ctx, const report::JobRecord& record,
                                                plan::JobAction action, int& code, bool follow) {

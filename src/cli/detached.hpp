@@ -20,6 +20,9 @@ namespace clusterctl::cli {
 // Now, as a record writes it: 2026-11-25T10:15:00Z.
 std::string utc_timestamp();
 
+// This clusterctl's own path (/proc/self/exe): what a supervisor or a batch job runs.
+std::string self_executable();
+
 // The record of `job` ("": the latest), whose inputs (config, hostfile, hosts, ssh_config)
 // become this command's unless given again. `job_at` locates an error.
 util::Result<report::JobRecord> load_job(Context& ctx, const std::string& job,

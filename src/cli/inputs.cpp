@@ -70,11 +70,9 @@ util::Result<std::optional<config::TrainingConfig>> load_config(const Context& c
     return std::optional<config::TrainingConfig>(std::move(*loaded));
 }
 
-// backend: slurm: the allocation given, or the one clusterctl runs in, or (not allocated
-// yet) placeholder nodes for a dry run, hosts or validate.
-SlurmJob slurm_job(const Context& ctx, const config::TrainingConfig& config,
-                   const SlurmJob* allocation) {
-    if (allocation) return *allocation;
+// backend: slurm: the allocation clusterctl runs in, or (not allocated yet) placeholder
+// nodes for a dry run, hosts or validate.
+SlurmJob slurm_job(const Context& ctx, const config::TrainingConfig& config) {
     auto id = ctx.env.get("SLURM_JOB_ID");
     auto nodes = ctx.env.get("SLURM_JOB_NODELIST");
     if (id && nodes && !id->empty() && !nodes->empty()) return {*id, *nodes, false};
@@ -102,7 +100,7 @@ int nodes_wanted(const config::TrainingConfig& config) {
     return 1;
 }
 
-util::Result<Inputs> load_inputs(const Context& ctx, const SlurmJob* allocation) {
+util::Result<Inputs> load_inputs(const Context& ctx) {
     Inputs inputs;
     auto flags = overrides_from_flags(ctx);
     if (!flags) return fail(flags.error());
@@ -113,7 +111,7 @@ util::Result<Inputs> load_inputs(const Context& ctx, const SlurmJob* allocation)
     if (!config) return fail(config.error());
     inputs.config = std::move(*config);
     if (inputs.config && inputs.config->cluster.backend == config::Backend::slurm) {
-        inputs.slurm = slurm_job(ctx, *inputs.config, allocation);
+        inputs.slurm = slurm_job(ctx, *inputs.config);
         flags->allocation_nodes = config::Located<std::string>{
             inputs.slurm->nodes,
             {inputs.slurm->job_id.empty() ? "slurm.nodes" : "SLURM_JOB_NODELIST", 1, 1}};

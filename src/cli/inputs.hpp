@@ -31,9 +31,9 @@ struct Inputs {
     const config::TrainingConfig* config_ptr() const { return config ? &*config : nullptr; }
 };
 
-// `allocation`: the Slurm allocation clusterctl has just been given (backend: slurm);
-// otherwise the one it runs in (SLURM_JOB_ID, SLURM_JOB_NODELIST), if any.
-util::Result<Inputs> load_inputs(const Context& ctx, const SlurmJob* allocation = nullptr);
+// backend: slurm: the nodes are those of the allocation clusterctl runs in (SLURM_JOB_ID,
+// SLURM_JOB_NODELIST in ctx.env), or placeholders until it has one.
+util::Result<Inputs> load_inputs(const Context& ctx);
 
 // The nodes a new allocation asks for: slurm.nodes, else train.nnodes (its MAX), else 1.
 int nodes_wanted(const config::TrainingConfig& config);

@@ -5,6 +5,7 @@
 #include "clusterctl/report/stacks.hpp"
 #include "detached.hpp"
 #include "plan_runner.hpp"
+#include "slurm_jobs.hpp"
 #include "stack_collection.hpp"
 
 #include <algorithm>
@@ -273,8 +274,10 @@ void set_jobs_command(CLI::App& app, CommandTable& table) {
         auto records = report::list_job_records(dir);
         if (ctx.options.json) {
             nlohmann::json all = nlohmann::json::array();
-            for (const auto& r : records)
+            for (const auto& r : records) {
                 all.push_back(job_json(r, running_supervisor(dir, r.job_id)));
+                if (r.slurm_batch) all.back()["state"] = slurm_batch_state(r);
+            }
             ctx.out << all.dump() << "\n";
             return 0;
         }
@@ -288,7 +291,8 @@ void set_jobs_command(CLI::App& app, CommandTable& table) {
         ctx.out << fmt::format("{:<{}}  {:<20}  {:>5}  {}\n", "JOB", width, "STARTED", "NODES",
                                "STATE");
         for (const auto& r : records) {
-            std::string state = job_state(r, running_supervisor(dir, r.job_id));
+            std::string state = r.slurm_batch ? slurm_batch_state(r)
+                                              : job_state(r, running_supervisor(dir, r.job_id));
             if (r.first_failure) state += fmt::format(": {} first", r.first_failure->node);
             if (r.attempts.size() > 1) state += fmt::format(" ({} attempts)", r.attempts.size());
             ctx.out << fmt::format("{:<{}}  {:<20}  {:>5}  {}\n", r.job_id, width, r.started,
@@ -364,6 +368,7 @@ void set_job_commands(CLI::App& app, CommandTable& table) {
             if (!o.quiet && !o.json && action != plan::JobAction::logs)
                 ctx.err << fmt::format("clusterctl: job {} (started {}) on {} nodes\n",
                                        record->job_id, record->started, record->nodes.size());
+            if (record->slurm_batch) return slurm_job_command(ctx, *record, action, *follow, *tail);
             if (action == plan::JobAction::status) return run_status(ctx, *record);
             if (record->attached) return attached_job_command(ctx, *record, action);
             if (action == plan::JobAction::stop) {

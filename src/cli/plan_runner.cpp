@@ -150,16 +150,10 @@ int run_planned(Context& ctx, const Planner& planner, const AfterRun& after,
     auto inputs = load_inputs(ctx);
     if (!inputs) return report_error(ctx, inputs.error());
     // backend: slurm outside an allocation: one for this command, given back at its end.
-    std::optional<HeldAllocation> held;
-    if (inputs->slurm && inputs->slurm->job_id.empty() && !ctx.options.dry_run) {
-        exec::InterruptWatch interrupts;
-        std::string name = ctx.options.job_id.empty() ? new_job_id(*inputs) : ctx.options.job_id;
-        auto allocated = request_allocation(ctx, *inputs->config, name, interrupts);
-        if (!allocated.job) return allocated.exit_code;
-        held.emplace(*allocated.job);
-        inputs = load_inputs(ctx, &held->job());
-        if (!inputs) return report_error(ctx, inputs.error());
-    }
+    if (needs_allocation(ctx, *inputs))
+        return in_allocation(ctx, *inputs, [&](Context& inside) {
+            return run_planned(inside, planner, after, before);
+        });
     plan::PlanInputs in{inputs->inventory, inputs->config_ptr(),
                         ctx.options.job_id.empty() ? new_job_id(*inputs) : ctx.options.job_id,
                         ctx.line.at_arg(0)};

@@ -83,7 +83,8 @@ std::string queue_position(const std::string& job_id, const std::string& partiti
 
 } // namespace
 
-CommandOutput run_command(const std::vector<std::string>& argv) {
+CommandOutput run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>* env) {
     CommandOutput result;
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return {127, "", std::strerror(errno)};
@@ -104,7 +105,13 @@ CommandOutput run_command(const std::vector<std::string>& argv) {
     posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
     posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
     pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    std::vector<std::string> entries = env ? *env : std::vector<std::string>{};
+    std::vector<char*> envp;
+    for (auto& e : entries)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int rc =
+        ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env ? envp.data() : environ);
     posix_spawn_file_actions_destroy(&actions);
     out_write.reset();
     err_write.reset();
@@ -239,6 +246,37 @@ Allocated request_allocation(Context& ctx, const config::TrainingConfig& config,
             return {std::nullopt, 130};
         }
     }
+}
+
+bool needs_allocation(const Context& ctx, const Inputs& inputs) {
+    return inputs.slurm && inputs.slurm->job_id.empty() && !ctx.options.dry_run;
+}
+
+int in_allocation(Context& ctx, const Inputs& inputs, const std::function<int(Context&)>& body) {
+    if (!needs_allocation(ctx, inputs)) return body(ctx);
+    std::string name = ctx.options.job_id.empty() ? new_job_id(inputs) : ctx.options.job_id;
+    std::optional<Allocated> allocated;
+    {
+        exec::InterruptWatch interrupts;
+        allocated = request_allocation(ctx, *inputs.config, name, interrupts);
+    }
+    if (!allocated->job) return allocated->exit_code;
+    HeldAllocation held(*allocated->job);
+    util::Environment env = ctx.env;
+    env.set("SLURM_JOB_ID", held.job().job_id);
+    env.set("SLURM_JOB_NODELIST", held.job().nodes);
+    Context with_env{ctx.options,
+                     ctx.line,
+                     env,
+                     ctx.out,
+                     ctx.err,
+                     ctx.terminal,
+                     ctx.config_given,
+                     ctx.fail_fast,
+                     ctx.secrets_needed,
+                     ctx.lines_to_stderr};
+    with_env.options.job_id = name;
+    return body(with_env);
 }
 
 std::string slurm_job_end(const std::string& job_id) {

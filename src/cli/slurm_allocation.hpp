@@ -8,6 +8,7 @@
 #include "context.hpp"
 #include "inputs.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ struct CommandOutput {
     int status = 0; // 127: not found
     std::string out, err;
 };
-CommandOutput run_command(const std::vector<std::string>& argv);
+// `env`: the command's environment ("NAME=value"), else clusterctl's own.
+CommandOutput run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>* env = nullptr);
 
 // Gives the allocation back when it goes out of scope.
 class HeldAllocation {
@@ -42,6 +45,13 @@ struct Allocated {
 };
 Allocated request_allocation(Context& ctx, const config::TrainingConfig& config,
                              const std::string& job_name, exec::InterruptWatch& interrupts);
+
+// backend: slurm, outside an allocation, not a dry run: asks Slurm for one, runs `body`
+// inside it as if under salloc (its context's environment names the allocation:
+// SLURM_JOB_ID, SLURM_JOB_NODELIST; the job id is the allocation's name), and gives it
+// back after. Otherwise `body` runs with `ctx` as it is.
+bool needs_allocation(const Context& ctx, const Inputs& inputs);
+int in_allocation(Context& ctx, const Inputs& inputs, const std::function<int(Context&)>& body);
 
 // How a Slurm job ended, when it did not simply end: "TIMEOUT (the allocation's time limit,
 // slurm.time)", "NODE_FAIL (node-002)", "CANCELLED"; "" while it runs or when unknown.

@@ -5,6 +5,8 @@
 #include "detached.hpp"
 #include "job_recovery.hpp"
 #include "plan_runner.hpp"
+#include "slurm_allocation.hpp"
+#include "slurm_jobs.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -37,6 +39,10 @@ report::JobRecord job_record_for(const Context& ctx, const plan::LaunchPlan& pla
     record.ssh_config = absolute(util::expand_tilde(ctx.options.ssh_config, ctx.env));
     for (const auto& h : plan.hosts)
         record.nodes.push_back(h.name);
+    // Inside a Slurm job; the batch job of `train --detach` when it says so.
+    record.slurm_job = ctx.env.get("SLURM_JOB_ID").value_or("");
+    record.slurm_batch = !record.slurm_job.empty() &&
+                         ctx.env.get("CLUSTERCTL_SLURM_BATCH").value_or("") == plan.job_id;
     return record;
 }
 
@@ -118,6 +124,10 @@ void write_job_summary(const std::string& log_root, const report::RunSummary& la
 // An attached `train`: the launch, then with train.restarts, each relaunch after a node is
 // lost or fails, until one succeeds, the budget is spent, or Ctrl-C.
 int train_attached(Context& ctx, bool no_check) {
+    // backend: slurm outside an allocation: one for every attempt, given back at the end.
+    if (auto inputs = load_inputs(ctx); inputs && needs_allocation(ctx, *inputs))
+        return in_allocation(ctx, *inputs,
+                             [&](Context& inside) { return train_attached(inside, no_check); });
     AttachedJob attached;
     std::optional<JobRecovery> recovery;
     std::optional<config::TrainSettings> train;
@@ -240,6 +250,9 @@ void set_train_command(CLI::App& app, CommandTable& table) {
     table[sub] = [detach, no_check](Context& ctx) {
         ctx.lines_to_stderr = *detach; // stdout: the job id alone (J=$(clusterctl train --detach))
         if (!*detach) return train_attached(ctx, *no_check);
+        // backend: slurm: a batch job that runs clusterctl train inside its allocation.
+        if (auto inputs = load_inputs(ctx); inputs && inputs->slurm && !ctx.options.dry_run)
+            return submit_detached_train(ctx, *inputs, *no_check);
         return run_planned(
             ctx,
             [&](const plan::PlanInputs& in) {

@@ -86,11 +86,11 @@ std::string files_script(const std::vector<ScriptFile>& files, const std::string
     return std::move(out).str();
 }
 
-std::vector<std::string> allocation_argv(const config::SlurmSettings& slurm, int nodes,
-                                         const std::string& job_name) {
+std::vector<std::string> sbatch_argv(const config::SlurmSettings& slurm, int nodes,
+                                     const std::string& job_name, const std::string& output) {
     std::vector<std::string> argv = {"sbatch", "--parsable", "--job-name=" + job_name,
                                      fmt::format("--nodes={}", slurm.nodes.value_or(nodes)),
-                                     "--output=/dev/null"};
+                                     "--output=" + output};
     const std::pair<const char*, const std::optional<std::string>*> words[] = {
         {"--partition", &slurm.partition},
         {"--account", &slurm.account},
@@ -104,9 +104,32 @@ std::vector<std::string> allocation_argv(const config::SlurmSettings& slurm, int
     if (slurm.gpus_per_node && *slurm.gpus_per_node > 0)
         argv.push_back(fmt::format("--gpus-per-node={}", *slurm.gpus_per_node));
     argv.insert(argv.end(), slurm.sbatch_options.begin(), slurm.sbatch_options.end());
+    return argv;
+}
+
+std::vector<std::string> allocation_argv(const config::SlurmSettings& slurm, int nodes,
+                                         const std::string& job_name) {
+    auto argv = sbatch_argv(slurm, nodes, job_name, "/dev/null");
     // The job holds the nodes and runs nothing of its own: every stage is a step in it.
     argv.push_back("--wrap=exec sleep 2147483647");
     return argv;
+}
+
+std::string batch_train_script(const BatchTrain& batch) {
+    util::ShellScript out;
+    out.add("#!/bin/bash\n# Written by clusterctl train --detach: clusterctl runs the job "
+            "inside this allocation.\n");
+    if (!batch.secrets_file.empty())
+        out.add("s={}\nif [ -f \"$s\" ]; then set -a; . \"$s\"; set +a; rm -f -- \"$s\"; fi\n",
+                batch.secrets_file);
+    out.add("export CLUSTERCTL_SLURM_BATCH={}\n", batch.job_id);
+    std::vector<std::string> argv = {batch.clusterctl, "-c", batch.config, "--job-id",
+                                     batch.job_id};
+    if (!batch.log_dir.empty()) argv.insert(argv.end(), {"--log-dir", batch.log_dir});
+    argv.push_back("train");
+    if (batch.no_check) argv.push_back("--no-check");
+    out.add("exec {}\n", util::ShellWords{argv});
+    return std::move(out).str();
 }
 
 bool is_slurm_job_id(const std::string& text) {

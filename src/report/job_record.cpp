@@ -176,6 +176,10 @@ std::string supervisor_log_path(const std::string& dir, const std::string& job_i
     return fmt::format("{}/{}.supervisor.log", dir, job_id);
 }
 
+std::string slurm_output_path(const std::string& dir, const std::string& job_id) {
+    return fmt::format("{}/{}.slurm.out", dir, job_id);
+}
+
 std::string write_job_record(const std::string& dir, const JobRecord& r) {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -185,6 +189,7 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
                      {"ssh_config", r.ssh_config}, {"nodes", r.nodes}};
     if (!r.stop_requested.empty()) j["stop_requested"] = r.stop_requested;
     if (r.supervisor_pid > 0) j["supervisor_pid"] = r.supervisor_pid;
+    if (!r.slurm_job.empty()) j["slurm"] = {{"job", r.slurm_job}, {"batch", r.slurm_batch}};
     if (r.attached) {
         j["attached"] = true;
         j["log_dir"] = r.log_dir;
@@ -232,6 +237,11 @@ std::optional<JobRecord> parse_record(const nlohmann::json& j) {
         r.supervisor_pid = j["supervisor_pid"].get<long>();
     r.stop_requested = text("stop_requested");
     r.attached = j.value("attached", false);
+    if (j.contains("slurm") && j["slurm"].is_object()) {
+        const auto& sl = j["slurm"];
+        if (sl.contains("job") && sl["job"].is_string()) r.slurm_job = sl["job"].get<std::string>();
+        r.slurm_batch = sl.contains("batch") && sl["batch"].is_boolean() && sl["batch"].get<bool>();
+    }
     r.log_dir = text("log_dir");
     r.outcome = parse_job_outcome(text("state"));
     r.ended = text("ended");

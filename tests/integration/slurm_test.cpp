@@ -234,6 +234,40 @@ TEST(Slurm, CtrlCStopsEveryNodeAndGivesTheAllocationBack) {
     EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
 }
 
+TEST(Slurm, ADetachedJobIsASlurmBatchJobThatStatusLogsAndStopReach) {
+    SlurmCluster c(3);
+    c.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");
+    auto started = c.run({"train", "--detach"});
+    ASSERT_EQ(started.code, 0) << started.err;
+    std::string job = started.out.substr(0, started.out.find('\n'));
+    EXPECT_EQ(started.out, job + "\n") << "stdout is the job id alone";
+    EXPECT_NE(started.err.find("submitted as Slurm job"), std::string::npos) << started.err;
+    std::string jobs_dir = c.file(".clusterctl/jobs/");
+    // The secret went to the job through a private file, read and removed by the job.
+    EXPECT_EQ(read_file(jobs_dir + job + ".sbatch").find(SlurmCluster::k_secret),
+              std::string::npos);
+    EXPECT_TRUE(
+        eventually([&] { return !std::filesystem::exists(jobs_dir + job + ".secrets"); }, 60s));
+    auto follow = c.start({"logs", "-f", job});
+    ASSERT_TRUE(when_seen([&] { return follow->out(); }, "step 5 ", 180s))
+        << follow->out() << follow->err();
+    auto status = c.run({"status", job});
+    EXPECT_EQ(status.code, 0) << status.err;
+    EXPECT_NE(status.out.find("running on node-[001-003]"), std::string::npos) << status.out;
+    auto jobs = c.run({"jobs"});
+    EXPECT_NE(jobs.out.find(job), std::string::npos) << jobs.out;
+    EXPECT_NE(jobs.out.find("running"), std::string::npos) << jobs.out;
+    auto stop = c.run({"stop", job});
+    EXPECT_EQ(stop.code, 0) << stop.err;
+    EXPECT_NE(stop.err.find("stopped (Slurm job"), std::string::npos) << stop.err;
+    EXPECT_EQ(follow->wait(60s), 0) << "logs -f ends with the job: " << follow->err();
+    auto after = c.run({"status", job, "--json"});
+    auto doc = nlohmann::json::parse(after.out, nullptr, false);
+    EXPECT_EQ(doc.value("state", ""), "stopped") << after.out << after.err;
+    EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 10s)) << c.leftovers();
+    EXPECT_TRUE(no_jobs_left(c)) << c.slurm("squeue");
+}
+
 TEST(Slurm, DryRunShowsTheAllocationAndEachStagesStep) {
     SlurmCluster c(2);
     auto r = c.run({"train", "--dry-run"});

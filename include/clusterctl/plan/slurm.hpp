@@ -48,10 +48,25 @@ struct ScriptFile {
 };
 std::string files_script(const std::vector<ScriptFile>& files, const std::string& tag);
 
-// sbatch that asks for an allocation and holds it (a job that sleeps until cancelled):
-// `job_name`, slurm: settings, `nodes` when slurm.nodes is not given.
+// sbatch with the slurm: settings: `job_name`, `nodes` when slurm.nodes is not given, its
+// output into `output`. Then either the job that only holds an allocation (sleeps until
+// cancelled), or a batch script (train --detach: clusterctl train inside the allocation).
+std::vector<std::string> sbatch_argv(const config::SlurmSettings& slurm, int nodes,
+                                     const std::string& job_name, const std::string& output);
 std::vector<std::string> allocation_argv(const config::SlurmSettings& slurm, int nodes,
                                          const std::string& job_name);
+
+// The batch script of `train --detach` on Slurm: the secrets' file (if any) read into the
+// environment and removed, then clusterctl itself runs the job inside the allocation.
+struct BatchTrain {
+    std::string clusterctl; // this executable, on the shared filesystem
+    std::string config;     // absolute
+    std::string job_id;
+    std::string secrets_file; // "" when the config has no secret from the environment
+    std::string log_dir;      // "" : clusterctl's default
+    bool no_check = false;
+};
+std::string batch_train_script(const BatchTrain& batch);
 
 // A Slurm job id as sbatch --parsable prints it ("1234" or "1234;cluster").
 bool is_slurm_job_id(const std::string& text);

@@ -54,6 +54,12 @@ struct JobRecord {
     bool attached = false;
     std::string log_dir;
 
+    // On Slurm: the Slurm job the run was in. `slurm_batch`: the run IS that batch job
+    // (train --detach on backend: slurm), so Slurm says whether it runs (squeue), stop is
+    // scancel, and its lines are the batch job's output, DIR/JOB.slurm.out.
+    std::string slurm_job;
+    bool slurm_batch = false;
+
     long supervisor_pid = 0; // the last supervisor started; JOB.lock says whether it runs
     JobOutcome outcome = JobOutcome::none; // summary.json's "state"
     std::string ended;                     // when, as its supervisor saw it
@@ -111,7 +117,8 @@ nlohmann::json first_failure_json(const JobRecord::FirstFailure& failure);
 // it); an error message, or empty.
 std::string write_job_record(const std::string& dir, const JobRecord& record);
 
-// DIR/JOB.lock and DIR/JOB.supervisor.log.
+// DIR/JOB.lock, DIR/JOB.supervisor.log, and a Slurm batch job's output DIR/JOB.slurm.out.
+std::string slurm_output_path(const std::string& dir, const std::string& job_id);
 std::string job_lock_path(const std::string& dir, const std::string& job_id);
 std::string supervisor_log_path(const std::string& dir, const std::string& job_id);
 
