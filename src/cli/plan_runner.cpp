@@ -103,6 +103,11 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
         ctx.err << "clusterctl: steps per host\n" << report::render_step_table(summary, color);
     if (!ctx.options.quiet || code != report::ExitCode::success)
         ctx.err << report::render_summary_text(summary, color) << std::flush;
+    // On Slurm, a failure may be the allocation's end: its time limit, a node Slurm lost.
+    if (inputs.slurm && !inputs.slurm->job_id.empty() && code != report::ExitCode::success)
+        if (std::string end = slurm_job_end(inputs.slurm->job_id); !end.empty())
+            ctx.err << fmt::format("clusterctl: Slurm job {} ended: {}\n", inputs.slurm->job_id,
+                                   end);
     if (observer.teardown_lines() > 0 && !ctx.options.quiet)
         ctx.err << fmt::format("clusterctl: {} line{} the hosts printed while being stopped "
                                "(tracebacks of the stopped processes) are in their logs only\n",

@@ -111,6 +111,12 @@ public:
     void attach(std::shared_ptr<Step> step) { m_step = std::move(step); }
     void line(bool is_stderr, std::string text);
     void srun_said(TaskStatus status) { m_srun_status = std::move(status); }
+    // srun: "Node failure on NODE": the node is gone; its task ends here, as lost.
+    void lost(std::string why) {
+        if (!m_running || m_done) return;
+        m_lost = std::move(why);
+        m_done = true;
+    }
     void step_ended();
 
 private:
@@ -129,6 +135,7 @@ private:
     int m_step_status = 0;
     std::vector<std::string> m_srun_lines;
     bool m_others_failed = false;
+    std::string m_lost;
 };
 
 class SlurmTransport final : public Transport {
@@ -185,6 +192,7 @@ SlurmLink::~SlurmLink() {
 std::string SlurmLink::start(TaskSpec task, Clock::time_point) {
     m_running = true;
     m_done = m_cancelled = m_started = m_others_failed = false;
+    m_lost.clear();
     m_exit[0] = m_exit[1] = std::nullopt;
     m_srun_status.reset();
     m_output.clear();
@@ -264,6 +272,11 @@ bool SlurmLink::cancel() {
 
 TaskEnd SlurmLink::task_end() const {
     TaskEnd end;
+    if (!m_lost.empty()) {
+        end.how = TaskEnd::How::host_lost;
+        end.error = m_lost;
+        return end;
+    }
     std::optional<int> code = m_exit[1] ? m_exit[1] : m_exit[0];
     if (!code && m_srun_status) {
         code = m_srun_status->exit_code;
@@ -519,8 +532,18 @@ void SlurmTransport::on_line(Step& step, int which, std::string_view line) {
     }
     // srun's own line.
     constexpr std::string_view k_error = "srun: error: ";
+    constexpr std::string_view k_node_failure = "Node failure on ";
     if (line.rfind(k_error, 0) == 0) {
         std::string_view rest = line.substr(k_error.size());
+        if (rest.rfind(k_node_failure, 0) == 0) {
+            std::string_view node = rest.substr(k_node_failure.size());
+            if (SlurmLink* link = node_link(step, node)) {
+                // Slurm then ends the step's other tasks: they were stopped with it.
+                step.bad_exit = true;
+                link->lost(fmt::format("Slurm lost the node (srun: {})", rest));
+                return;
+            }
+        }
         std::size_t colon = rest.find(": task ");
         if (colon != std::string_view::npos) {
             std::string_view node = rest.substr(0, colon);

@@ -86,6 +86,9 @@ TaskVerdict judge(const TaskEnd& end, int command_timeout_s, const LineTail& tai
         break;
     case TaskEnd::How::transferred:
         break;
+    case TaskEnd::How::host_lost:
+        v = {HostState::failed, FailureStage::lost, end.error, std::nullopt, std::nullopt};
+        break;
     }
     if (end.timed_out) {
         v.state = HostState::failed;

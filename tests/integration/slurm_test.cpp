@@ -218,6 +218,26 @@ TEST(Slurm, AFailingRankTearsTheJobDownAndItsNodeIsNamed) {
     EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
 }
 
+TEST(Slurm, ANodeSlurmLosesIsReportedLostAndTheOthersStopped) {
+    SlurmCluster c(3);
+    c.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");
+    auto p = c.start({"train", "--no-check"});
+    ASSERT_TRUE(when_seen([&] { return p->out(); }, "step 5 ", 180s)) << p->out() << p->err();
+    // What a node failure looks like from Slurm's side: the node goes DOWN, the job ends.
+    c.slurm("scontrol update NodeName=node-002 State=DOWN Reason=test");
+    int code = p->wait(60s);
+    EXPECT_EQ(code, 1) << p->err();
+    auto summary = summary_of(c);
+    EXPECT_EQ(summary["first_failure"], "node-002") << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-002")["stage"], "lost") << summary.dump();
+    EXPECT_EQ(host_in(summary, "node-001")["state"], "cancelled") << summary.dump();
+    EXPECT_NE(p->err().find("Slurm lost the node (srun: Node failure on node-002)"),
+              std::string::npos)
+        << p->err();
+    EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 20s)) << c.leftovers();
+    EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
 TEST(Slurm, CtrlCStopsEveryNodeAndGivesTheAllocationBack) {
     SlurmCluster c(3);
     c.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");

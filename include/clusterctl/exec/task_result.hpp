@@ -21,6 +21,7 @@ struct TaskEnd {
         channel_failed,  // the channel broke before an exit status came (error says how)
         transfer_failed, // a copy failed (transfer_stage push or fetch, error says how)
         transferred,     // SFTP done
+        host_lost,       // the host went away under the task (Slurm's node failure)
     };
     How how = How::exited;
     int exit_status = 0;

@@ -105,6 +105,22 @@ TEST(TaskResult, TransfersAndBrokenChannels) {
     broken.how = TaskEnd::How::channel_failed;
     broken.error = "channel closed";
     EXPECT_EQ(judged(broken).stage, FailureStage::channel);
+
+    // A Slurm node that failed under its task: lost, and never retried as a command.
+    TaskEnd gone;
+    gone.how = TaskEnd::How::host_lost;
+    gone.error = "Slurm lost the node";
+    auto lost = judged(gone);
+    EXPECT_EQ(lost.state, HostState::failed);
+    EXPECT_EQ(lost.stage, FailureStage::lost);
+    EXPECT_FALSE(exec::retry_command(lost, false, 0, 3));
+
+    // Stopped by Slurm because another task of the step failed (--kill-on-bad-exit): not
+    // this host's failure.
+    TaskEnd collateral;
+    collateral.exit_signal = "TERM";
+    collateral.stopped_with_others = true;
+    EXPECT_EQ(judged(collateral).state, HostState::cancelled);
 }
 
 TEST(TaskResult, OnlyACommandsOwnFailureIsRetried) {
