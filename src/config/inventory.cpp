@@ -31,8 +31,8 @@ util::Result<std::vector<HostEntry>> read_host_entries(const TrainingConfig* con
             return fail(error_at(config->cluster.hostfile ? config->cluster.hostfile_at
                                                           : config->cluster.hosts.front().second,
                                  "cluster.backend: slurm takes its nodes from the allocation",
-                                 "remove cluster.hostfile and cluster.hosts (-w picks some of "
-                                 "the allocation's nodes)"));
+                                 "remove cluster.hostfile and cluster.hosts; -w picks some of "
+                                 "the allocation's nodes"));
         if (flags.allocation_nodes)
             return parse_host_expression(flags.allocation_nodes->value,
                                          flags.allocation_nodes->where);
