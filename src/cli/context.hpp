@@ -50,6 +50,21 @@ struct Context {
                                   // the job id alone)
 };
 
+// `ctx` as it is, but with another environment and stdout (a run inside an allocation, a
+// run whose lines are not shown).
+inline Context rebound(const Context& ctx, const util::Environment& env, std::ostream& out) {
+    return Context{ctx.options,
+                   ctx.line,
+                   env,
+                   out,
+                   ctx.err,
+                   ctx.terminal,
+                   ctx.config_given,
+                   ctx.fail_fast,
+                   ctx.secrets_needed,
+                   ctx.lines_to_stderr};
+}
+
 using CommandAction = std::function<int(Context&)>;
 using CommandTable = std::map<CLI::App*, CommandAction>;
 

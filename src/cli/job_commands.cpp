@@ -167,16 +167,7 @@ int run_status(Context& ctx, const report::JobRecord& record) {
     if (!json) ctx.out << describe_job(record, supervisor) << std::flush;
     // With --json the nodes' lines are not shown: the one document says it all.
     std::ostringstream unshown;
-    Context run_ctx{ctx.options,
-                    ctx.line,
-                    ctx.env,
-                    json ? unshown : ctx.out,
-                    ctx.err,
-                    ctx.terminal,
-                    ctx.config_given,
-                    ctx.fail_fast,
-                    ctx.secrets_needed,
-                    ctx.lines_to_stderr};
+    Context run_ctx = rebound(ctx, ctx.env, json ? unshown : ctx.out);
     if (json) {
         run_ctx.options.json = false;
         run_ctx.options.quiet = true;

@@ -1,8 +1,8 @@
 #include "slurm_allocation.hpp"
 
 #include "clusterctl/plan/slurm.hpp"
+#include "clusterctl/util/pipe.hpp"
 #include "clusterctl/util/strings.hpp"
-#include "clusterctl/util/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -86,14 +86,9 @@ std::string queue_position(const std::string& job_id, const std::string& partiti
 CommandOutput run_command(const std::vector<std::string>& argv,
                           const std::vector<std::string>* env) {
     CommandOutput result;
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return {127, "", std::strerror(errno)};
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
+    util::UniqueFd out_read, out_write, err_read, err_write;
+    if (!util::make_pipe(out_read, out_write) || !util::make_pipe(err_read, err_write))
         return {127, "", std::strerror(errno)};
-    }
-    util::UniqueFd out_read(out[0]), out_write(out[1]), err_read(err[0]), err_write(err[1]);
     std::vector<std::string> words = argv;
     std::vector<char*> args;
     for (auto& w : words)
@@ -265,16 +260,7 @@ int in_allocation(Context& ctx, const Inputs& inputs, const std::function<int(Co
     util::Environment env = ctx.env;
     env.set("SLURM_JOB_ID", held.job().job_id);
     env.set("SLURM_JOB_NODELIST", held.job().nodes);
-    Context with_env{ctx.options,
-                     ctx.line,
-                     env,
-                     ctx.out,
-                     ctx.err,
-                     ctx.terminal,
-                     ctx.config_given,
-                     ctx.fail_fast,
-                     ctx.secrets_needed,
-                     ctx.lines_to_stderr};
+    Context with_env = rebound(ctx, env, ctx.out);
     with_env.options.job_id = name;
     return body(with_env);
 }

@@ -2,7 +2,7 @@
 
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/upload_items.hpp"
-#include "clusterctl/util/unique_fd.hpp"
+#include "clusterctl/util/pipe.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -17,15 +17,6 @@ namespace clusterctl::exec {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A pipe, both ends closing themselves.
-bool make_pipe(util::UniqueFd& read_end, util::UniqueFd& write_end) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-    return true;
-}
 
 // A file put in place as SFTP puts it: a temporary name, then renamed, mode set.
 std::string copy_item(const ssh::UploadItem& item, const std::string& tag) {
@@ -149,7 +140,8 @@ private:
         m_input = std::move(input);
         m_written = 0;
         util::UniqueFd in, out, err; // the child's ends, closed here once it has them
-        if (!make_pipe(in, m_in) || !make_pipe(m_out, out) || !make_pipe(m_err, err))
+        if (!util::make_pipe(in, m_in) || !util::make_pipe(m_out, out) ||
+            !util::make_pipe(m_err, err))
             return fmt::format("pipe: {}", std::strerror(errno));
         const std::string& command = wrapper_command();
         const char* home = std::getenv("HOME");

@@ -3,8 +3,8 @@
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/upload_items.hpp"
 #include "clusterctl/plan/slurm.hpp"
+#include "clusterctl/util/pipe.hpp"
 #include "clusterctl/util/strings.hpp"
-#include "clusterctl/util/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -386,14 +386,6 @@ void SlurmTransport::advance_shared() {
                     m_running.end());
 }
 
-bool make_pipe(util::UniqueFd& read_end, util::UniqueFd& write_end) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-    return true;
-}
-
 void SlurmTransport::launch() {
     auto step = std::make_shared<Step>();
     step->links = std::exchange(m_queued, {});
@@ -416,7 +408,8 @@ void SlurmTransport::launch() {
     argv.front() = m_steps.srun;
 
     util::UniqueFd in, out, err; // the child's ends
-    if (!make_pipe(in, step->in) || !make_pipe(step->out, out) || !make_pipe(step->err, err)) {
+    if (!util::make_pipe(in, step->in) || !util::make_pipe(step->out, out) ||
+        !util::make_pipe(step->err, err)) {
         step->srun_lines.push_back(fmt::format("pipe: {}", std::strerror(errno)));
         step->reaped = true;
         step->status = 255;

@@ -192,6 +192,23 @@ inline std::vector<pid_t> processes_holding(const std::string& needle) {
     return processes_matching(needle, true);
 }
 
+// The processes in the network namespace at `netns_path` (/run/netns/NAME) whose command
+// line holds `needle`: what runs "on" a simulated node.
+inline std::vector<pid_t> processes_in_netns(const std::string& netns_path,
+                                             const std::string& needle) {
+    struct stat ns {};
+    if (::stat(netns_path.c_str(), &ns) != 0) return {};
+    std::string want = "net:[" + std::to_string(ns.st_ino) + "]";
+    std::vector<pid_t> found;
+    for (pid_t pid : processes_holding(needle)) {
+        char link[64] = {};
+        std::string self = "/proc/" + std::to_string(pid) + "/ns/net";
+        ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);
+        if (n > 0 && std::string(link, static_cast<std::size_t>(n)) == want) found.push_back(pid);
+    }
+    return found;
+}
+
 // Waits up to `limit` for `done()`; true if it came.
 inline bool eventually(const std::function<bool()>& done,
                        std::chrono::milliseconds limit = std::chrono::seconds(10)) {

@@ -74,19 +74,7 @@ public:
 
     // The processes of node `i` (from 1) whose command line holds `needle`.
     std::vector<pid_t> on_node(int i, const std::string& needle) const {
-        struct stat ns {};
-        std::string path = "/run/netns/ccsb" + m_k + "-n" + std::to_string(i);
-        if (::stat(path.c_str(), &ns) != 0) return {};
-        std::string want = "net:[" + std::to_string(ns.st_ino) + "]";
-        std::vector<pid_t> found;
-        for (pid_t pid : processes_holding(needle)) {
-            char link[64] = {};
-            std::string self = "/proc/" + std::to_string(pid) + "/ns/net";
-            ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);
-            if (n > 0 && std::string(link, static_cast<std::size_t>(n)) == want)
-                found.push_back(pid);
-        }
-        return found;
+        return processes_in_netns("/run/netns/ccsb" + m_k + "-n" + std::to_string(i), needle);
     }
 
     // The detached jobs' supervisors of this sandbox: clusterctl processes on this machine

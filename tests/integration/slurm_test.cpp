@@ -89,19 +89,7 @@ public:
 
     // The processes in node `i` (from 1) whose command line holds `needle`.
     std::vector<pid_t> on_node(int i, const std::string& needle) const {
-        struct stat ns {};
-        std::string path = "/run/netns/ccsl" + m_k + "-n" + std::to_string(i);
-        if (::stat(path.c_str(), &ns) != 0) return {};
-        std::string want = "net:[" + std::to_string(ns.st_ino) + "]";
-        std::vector<pid_t> found;
-        for (pid_t pid : processes_holding(needle)) {
-            char link[64] = {};
-            std::string self = "/proc/" + std::to_string(pid) + "/ns/net";
-            ssize_t n = ::readlink(self.c_str(), link, sizeof link - 1);
-            if (n > 0 && std::string(link, static_cast<std::size_t>(n)) == want)
-                found.push_back(pid);
-        }
-        return found;
+        return processes_in_netns("/run/netns/ccsl" + m_k + "-n" + std::to_string(i), needle);
     }
 
     // Every node: no python, torchrun or task shell left.
@@ -236,6 +224,25 @@ TEST(Slurm, ANodeSlurmLosesIsReportedLostAndTheOthersStopped) {
         << p->err();
     EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 20s)) << c.leftovers();
     EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
+TEST(Slurm, AFailedNodeIsLeftOutAndTheJobResumesOnTheRestOfTheAllocation) {
+    SlurmCluster c(3);
+    c.edit_config("args: [--steps, \"30\"]",
+                  "args: [--steps, \"40\", --sleep, \"0.3\", --save-every, \"5\"]");
+    c.edit_config("train:\n", "train:\n  restarts: 2\n  restart_backoff: 1\n  nnodes: \"2:3\"\n");
+    c.edit_config("env:\n", "env:\n  TINY_FAIL_HOST: node-003\n  TINY_FAIL_STEP: \"12\"\n"
+                            "  TINY_PEER_LOSS: hang\n");
+    auto p = c.start({"train"}, 3);
+    ASSERT_EQ(p->wait(240s), 0) << p->out() << p->err();
+    EXPECT_NE(p->out().find("resumed from step 10 ("), std::string::npos) << p->out();
+    auto summary = summary_of(c);
+    const auto& attempts = summary["attempts"];
+    ASSERT_EQ(attempts.size(), 2u) << summary.dump();
+    EXPECT_EQ(attempts[0]["state"], "failed") << attempts.dump();
+    EXPECT_EQ(attempts[1]["nodes"], (nlohmann::json{"node-001", "node-002"})) << attempts.dump();
+    EXPECT_EQ(attempts[1]["state"], "succeeded") << attempts.dump();
+    EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 10s)) << c.leftovers();
 }
 
 TEST(Slurm, CtrlCStopsEveryNodeAndGivesTheAllocationBack) {
