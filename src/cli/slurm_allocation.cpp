@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -266,9 +267,18 @@ int in_allocation(Context& ctx, const Inputs& inputs, const std::function<int(Co
 }
 
 std::string slurm_job_end(const std::string& job_id) {
-    auto shown = run_command({"scontrol", "show", "job", "-o", job_id});
-    if (shown.status != 0) return "";
-    std::string state = field(shown.out, "JobState");
+    CommandOutput shown;
+    std::string state;
+    // A job Slurm is ending shows COMPLETING for a moment (its steps' tasks are being
+    // killed) before how it ended; its reason may say it already.
+    for (int i = 0; i < 20; ++i) {
+        shown = run_command({"scontrol", "show", "job", "-o", job_id});
+        if (shown.status != 0) return "";
+        state = field(shown.out, "JobState");
+        if (state == "COMPLETING" && field(shown.out, "Reason") == "TimeLimit") state = "TIMEOUT";
+        if (state != "COMPLETING") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
     if (state == "TIMEOUT") return "TIMEOUT (the allocation's time limit, slurm.time, was reached)";
     if (state == "NODE_FAIL") {
         auto down = run_command({"sinfo", "-h", "-N", "-n", field(shown.out, "NodeList"), "-t",

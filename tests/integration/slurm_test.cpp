@@ -245,6 +245,19 @@ TEST(Slurm, AFailedNodeIsLeftOutAndTheJobResumesOnTheRestOfTheAllocation) {
     EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 10s)) << c.leftovers();
 }
 
+TEST(Slurm, TheAllocationsTimeLimitIsNamedWhenItEndsTheRun) {
+    SlurmCluster c(2);
+    // Slurm's time limits are whole minutes: one.
+    c.edit_config("slurm:\n  nodes: 2\n", "slurm:\n  nodes: 2\n  time: \"1\"\n");
+    auto r = c.run({"exec", "--", "sleep", "600"}, 0, 240s);
+    EXPECT_EQ(r.code, 143) << "exec: the largest exit code, the tasks' SIGTERM: " << r.err;
+    EXPECT_NE(r.err.find("ended: TIMEOUT (the allocation's time limit, slurm.time, was reached)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(eventually([&] { return c.leftovers().empty(); }, 10s)) << c.leftovers();
+    EXPECT_TRUE(eventually([&] { return no_jobs_left(c); }, 10s)) << c.slurm("squeue");
+}
+
 TEST(Slurm, CtrlCStopsEveryNodeAndGivesTheAllocationBack) {
     SlurmCluster c(3);
     c.edit_config("args: [--steps, \"30\"]", "args: [--steps, \"600\", --sleep, \"0.2\"]");
