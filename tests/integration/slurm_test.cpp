@@ -308,6 +308,22 @@ TEST(Slurm, ADetachedJobIsASlurmBatchJobThatStatusLogsAndStopReach) {
     EXPECT_TRUE(no_jobs_left(c)) << c.slurm("squeue");
 }
 
+TEST(Slurm, WithoutSlurmsCommandsTheErrorSaysSoAndNothingRuns) {
+    TempDir dir("/tmp");
+    write_file(dir.file("c.yaml"), "cluster: {backend: slurm}\n");
+    // No srun, sbatch or squeue on this PATH, and no allocation in the environment.
+    auto env = clusterctl_env(dir.path(), {});
+    for (auto& e : env)
+        if (e.rfind("PATH=", 0) == 0) e = "PATH=" + dir.path();
+    Process p({CLUSTERCTL_BINARY, "-c", dir.file("c.yaml"), "exec", "--", "touch", dir.file("ran")},
+              dir.file("out"), dir.file("err"), env);
+    EXPECT_EQ(p.wait(60s), 2) << p.err();
+    EXPECT_NE(p.err().find("c.yaml:1:1: error: no Slurm commands found: sbatch is not on PATH"),
+              std::string::npos)
+        << p.err();
+    EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));
+}
+
 TEST(Slurm, DryRunShowsTheAllocationAndEachStagesStep) {
     SlurmCluster c(2);
     auto r = c.run({"train", "--dry-run"});
