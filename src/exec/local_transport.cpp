@@ -3,6 +3,7 @@
 #include "clusterctl/exec/remote_wrapper.hpp"
 #include "clusterctl/exec/upload_items.hpp"
 #include "clusterctl/util/pipe.hpp"
+#include "ready_link.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -39,19 +40,11 @@ std::string copy_item(const ssh::UploadItem& item, const std::string& tag) {
     return ec ? fmt::format("renaming {} to {}: {}", temp, item.remote_path, ec.message()) : "";
 }
 
-class LocalLink final : public HostLink {
+class LocalLink final : public ReadyLink {
 public:
     explicit LocalLink(const config::HostSpec& spec) : m_spec(spec) {}
     ~LocalLink() override { end_task(); }
 
-    Phase phase() const override {
-        return m_failure.stage == util::FailureStage::none ? Phase::ready : Phase::failed;
-    }
-    const LinkFailure& failure() const override { return m_failure; }
-    util::FailureStage stage() const override { return util::FailureStage::exec; }
-    void fail(util::FailureStage stage, std::string message, bool retryable) override {
-        m_failure = {stage, std::move(message), retryable};
-    }
     bool behind_shared() const override { return false; }
 
     void poll_set(std::vector<pollfd>& fds) const override {
@@ -206,7 +199,6 @@ private:
     }
 
     const config::HostSpec& m_spec;
-    LinkFailure m_failure;
     pid_t m_pid = -1;
     util::UniqueFd m_in, m_out, m_err;
     std::string m_input;

@@ -5,6 +5,7 @@
 #include "clusterctl/plan/slurm.hpp"
 #include "clusterctl/util/pipe.hpp"
 #include "clusterctl/util/strings.hpp"
+#include "ready_link.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -69,20 +70,12 @@ struct Step {
     bool pipes_closed() const { return !out && !err; }
 };
 
-class SlurmLink final : public HostLink {
+class SlurmLink final : public ReadyLink {
 public:
     SlurmLink(SlurmTransport& transport, const config::HostSpec& spec)
         : m_transport(transport), m_spec(spec) {}
     ~SlurmLink() override;
 
-    Phase phase() const override {
-        return m_failure.stage == util::FailureStage::none ? Phase::ready : Phase::failed;
-    }
-    const LinkFailure& failure() const override { return m_failure; }
-    util::FailureStage stage() const override { return util::FailureStage::exec; }
-    void fail(util::FailureStage stage, std::string message, bool retryable) override {
-        m_failure = {stage, std::move(message), retryable};
-    }
     // Its output comes through the step, which the transport reads: step it after that.
     bool behind_shared() const override { return m_running; }
     void poll_set(std::vector<pollfd>&) const override {}
@@ -122,7 +115,6 @@ public:
 private:
     SlurmTransport& m_transport;
     const config::HostSpec& m_spec;
-    LinkFailure m_failure;
     std::shared_ptr<Step> m_step;
     std::string m_script;
     bool m_is_script = true, m_fail_fast = false;

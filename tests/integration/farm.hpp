@@ -41,6 +41,15 @@ inline void write_file(const std::string& path, const std::string& text) {
 }
 
 // argv or envp for exec: the strings, then a null pointer.
+// The file with the first `from` replaced by `to` (a test's variant of a config).
+inline void replace_in_file(const std::string& path, const std::string& from,
+                            const std::string& to) {
+    std::string text = read_file(path);
+    auto at = text.find(from);
+    if (at == std::string::npos) throw std::runtime_error("not in " + path + ": " + from);
+    write_file(path, text.replace(at, from.size(), to));
+}
+
 inline std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> pointers;
     for (const auto& s : strings)

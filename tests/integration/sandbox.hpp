@@ -43,10 +43,7 @@ public:
 
     // The config with `from` replaced by `to` (a test's variant of the tiny job).
     void edit_config(const std::string& from, const std::string& to) {
-        std::string text = read_file(file("clusterctl.yaml"));
-        auto at = text.find(from);
-        if (at == std::string::npos) throw std::runtime_error("not in the config: " + from);
-        write_file(file("clusterctl.yaml"), text.replace(at, from.size(), to));
+        replace_in_file(file("clusterctl.yaml"), from, to);
     }
 
     std::vector<std::string> env(const std::vector<std::string>& extra = {}) const {
