@@ -120,6 +120,11 @@ util::Result<Inputs> load_inputs(const Context& ctx) {
     auto inventory = config::resolve_inventory(inputs.config_ptr(), *flags, ctx.env);
     if (!inventory) return fail(inventory.error());
     inputs.inventory = std::move(*inventory);
+    if (inputs.config)
+        if (auto s = config::settle_processes_per_node(*inputs.config, inputs.inventory); !s)
+            return fail(s.error());
+    for (const auto& warning : inputs.inventory.warnings)
+        ctx.err << warning.str("warning") << "\n";
     if (inputs.config) {
         // A dry run shows each secret as *** where it goes: it needs no value.
         bool needed = ctx.secrets_needed && !ctx.options.dry_run;

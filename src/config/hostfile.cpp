@@ -180,15 +180,20 @@ util::Result<std::vector<HostEntry>> expand_target(std::string_view token,
     return entries;
 }
 
-// "slots=8", MPI's "max_slots=8" (accepted, not used) and "spare".
-util::Status apply_key(std::string_view word, const SourceLocation& where,
-                       std::vector<HostEntry>& entries) {
+// What follows the host on a hostfile line.
+struct Attributes {
+    std::optional<int> slots, max_slots;
+    SourceLocation max_slots_at;
+    bool spare = false;
+};
+
+// "slots=8", MPI's "max_slots=8" (checked against slots, else not used) and "spare".
+util::Status read_attribute(std::string_view word, const SourceLocation& where, Attributes& a) {
     std::size_t eq = word.find('=');
     std::string key = util::to_lower(word.substr(0, eq));
     static const std::vector<std::string> k_keys = {"slots", "max_slots", "spare"};
     if (key == "spare" && eq == std::string_view::npos) {
-        for (auto& e : entries)
-            e.spare = true;
+        a.spare = true;
         return util::Ok{};
     }
     if (eq == std::string_view::npos || (key != "slots" && key != "max_slots")) {
@@ -205,9 +210,12 @@ util::Status apply_key(std::string_view word, const SourceLocation& where,
                              fmt::format("bad {} '{}': {}", key, value, why),
                              "slots is the number of processes per host, e.g. slots=8"));
     }
-    if (key == "slots")
-        for (auto& e : entries)
-            e.slots = static_cast<int>(*n);
+    if (key == "slots") {
+        a.slots = static_cast<int>(*n);
+    } else {
+        a.max_slots = static_cast<int>(*n);
+        a.max_slots_at = where.advanced(static_cast<int>(eq + 1));
+    }
     return util::Ok{};
 }
 
@@ -222,8 +230,18 @@ util::Result<std::vector<HostEntry>> parse_line(std::string_view line,
     };
     auto entries = expand_target(words.front(), column_of(words.front()));
     if (!entries) return entries;
+    Attributes a;
     for (std::size_t i = 1; i < words.size(); ++i)
-        if (auto s = apply_key(words[i], column_of(words[i]), *entries); !s) return fail(s.error());
+        if (auto s = read_attribute(words[i], column_of(words[i]), a); !s) return fail(s.error());
+    if (a.slots && a.max_slots && *a.max_slots < *a.slots)
+        return fail(
+            error_at(a.max_slots_at,
+                     fmt::format("max_slots={} is less than slots={}", *a.max_slots, *a.slots),
+                     "max_slots is the most processes the host takes: at least slots"));
+    for (auto& e : *entries) {
+        e.slots = a.slots;
+        e.spare = a.spare;
+    }
     return entries;
 }
 
@@ -285,6 +303,10 @@ util::Result<std::vector<HostEntry>> parse_host_expression(std::string_view expr
         if (item.empty())
             return fail(error_at(item_at, "empty item in host list",
                                  "separate hosts with single commas, e.g. node-[001-004],gpu-9"));
+        if (item.front() == '@')
+            return fail(error_at(
+                item_at, fmt::format("'{}': ClusterShell's @groups are not supported", item),
+                "list the hosts, and leave some out with -x"));
         if (item.find_first_of(" \t") != std::string_view::npos)
             return fail(error_at(item_at, fmt::format("space in host list item '{}'", item),
                                  "separate hosts with commas"));

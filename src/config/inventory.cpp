@@ -120,26 +120,97 @@ util::Result<std::optional<SshConfig>> load_ssh_config(const TrainingConfig* con
     return std::optional<SshConfig>(std::move(*loaded));
 }
 
-// "[user@]host[:port]" of a jump host, then ssh_config for that host.
-util::Result<JumpHost> resolve_jump(const std::string& spec, const util::SourceLocation& where,
-                                    const std::optional<SshConfig>& ssh,
-                                    const util::Environment& env) {
-    if (spec.find(',') != std::string::npos)
-        return fail(error_at(where, fmt::format("jump chain '{}' is not supported", spec),
-                             "clusterctl reaches hosts through one jump host"));
-    auto entries = parse_host_expression(spec, where);
-    if (!entries) return fail(entries.error());
-    if (entries->size() != 1)
-        return fail(error_at(where, fmt::format("jump host '{}' names several hosts", spec)));
-    const HostEntry& e = entries->front();
-    SshOptions o = ssh ? ssh->lookup(e.name, env) : SshOptions{};
-    JumpHost jump;
-    jump.name = spec;
-    jump.address = o.hostname.value_or(e.name);
-    jump.port = e.port.value_or(o.port.value_or(22));
-    jump.user = e.user.value_or(o.user.value_or(env.user()));
-    jump.identity_files = o.identity_files;
-    return jump;
+constexpr std::size_t k_max_jumps = 8;
+
+// ssh_config for the hosts of one run: each host's options, and what is to be said once.
+class SshLookup {
+public:
+    SshLookup(const std::optional<SshConfig>& config, const util::Environment& env,
+              std::vector<util::Diagnostic>& warnings)
+        : m_config(config), m_env(env), m_local(LocalHost::of(env)), m_warnings(warnings) {}
+
+    util::Result<SshOptions> options(const std::string& host) {
+        if (!m_config) return SshOptions{};
+        auto o = m_config->lookup(host, m_local, m_env);
+        if (!o) return o;
+        for (auto& d : o->not_applied)
+            warn(std::move(d));
+        if (o->forward_agent.value_or(false))
+            warn(error_at(o->forward_agent_at, "ForwardAgent is not applied",
+                          "libssh2 1.10 cannot serve the agent channels sshd opens back to the "
+                          "client, so a command on a node finds no agent: 'ssh' from one node "
+                          "to another needs a key of its own there"));
+        return o;
+    }
+
+    const util::Environment& env() const { return m_env; }
+
+private:
+    void warn(util::Diagnostic d) {
+        for (const auto& w : m_warnings)
+            if (w.where.file == d.where.file && w.where.line == d.where.line &&
+                w.message == d.message)
+                return;
+        m_warnings.push_back(std::move(d));
+    }
+
+    const std::optional<SshConfig>& m_config;
+    const util::Environment& m_env;
+    LocalHost m_local;
+    std::vector<util::Diagnostic>& m_warnings;
+};
+
+std::string hop_key(const JumpHost& j) {
+    return j.user + "@" + endpoint(j.address, j.port);
+}
+
+// A ProxyCommand as ssh runs it for a host: %h %p %r %n %k expanded.
+util::Result<std::string> proxy_command_for(const SshOptions& o, const std::string& name,
+                                            const std::string& address, int port,
+                                            const std::string& user) {
+    return expand_proxy_command(*o.proxy_command, address, port, user, name,
+                                o.host_key_alias.value_or(name), o.proxy_command_at);
+}
+
+// The way to a host whose ProxyJump (or cluster.jump) is `hops`: the first hop is reached
+// as its own ssh_config says (its own ProxyJump or ProxyCommand, recursively); each later
+// hop through the one before it, whatever its own ProxyJump says (ssh's -J). `seen` holds
+// the hosts already on the way, so a loop is an error instead of a hang.
+util::Status route(const std::vector<JumpHop>& hops, SshLookup& lookup, SshSettings& out,
+                   std::vector<std::string>& seen) {
+    for (std::size_t i = 0; i < hops.size(); ++i) {
+        const JumpHop& hop = hops[i];
+        auto o = lookup.options(hop.host);
+        if (!o) return fail(o.error());
+        JumpHost jump;
+        jump.name = hop.user ? *hop.user + "@" + hop.host : hop.host;
+        jump.address = o->remote_host.empty() ? hop.host : o->remote_host;
+        jump.port = hop.port.value_or(o->port.value_or(22));
+        jump.user = hop.user.value_or(o->user.value_or(lookup.env().user()));
+        jump.identity_files = o->identity_files;
+        jump.host_key_alias = o->host_key_alias;
+        std::string key = hop_key(jump);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end())
+            return fail(error_at(hop.where,
+                                 fmt::format("ProxyJump loop: {} is reached through itself", key),
+                                 fmt::format("leave the jump host out of the block that sets "
+                                             "ProxyJump, e.g. 'Host * !{}'",
+                                             hop.host)));
+        if (seen.size() >= k_max_jumps)
+            return fail(error_at(hop.where, fmt::format("more than {} jump hosts", k_max_jumps)));
+        seen.push_back(key);
+        if (i == 0) {
+            if (!o->proxy_jump.empty()) {
+                if (auto s = route(o->proxy_jump, lookup, out, seen); !s) return s;
+            } else if (o->proxy_command) {
+                auto command = proxy_command_for(*o, hop.host, jump.address, jump.port, jump.user);
+                if (!command) return fail(command.error());
+                out.proxy_command = std::move(*command);
+            }
+        }
+        out.jumps.push_back(std::move(jump));
+    }
+    return util::Ok{};
 }
 
 KnownHostsPolicy policy_from_ssh(const std::string& value) {
@@ -154,15 +225,17 @@ std::vector<std::string> default_identities(const util::Environment& env) {
 }
 
 util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig* config,
-                                    const Overrides& flags, const std::optional<SshConfig>& ssh,
-                                    const util::Environment& env) {
+                                    const Overrides& flags, SshLookup& lookup) {
     static const ClusterSettings k_no_settings;
     const ClusterSettings& yaml = config ? config->cluster : k_no_settings;
-    SshOptions o = ssh ? ssh->lookup(entry.name, env) : SshOptions{};
+    const util::Environment& env = lookup.env();
+    auto found = lookup.options(entry.name);
+    if (!found) return fail(found.error());
+    const SshOptions& o = *found;
     HostSpec h;
     h.name = entry.name;
     h.where = entry.where;
-    h.address = o.hostname.value_or(entry.name);
+    h.address = o.remote_host.empty() ? entry.name : o.remote_host;
     if (o.hostname && !is_valid_host_name(h.address))
         return fail(error_at(entry.where,
                              fmt::format("ssh_config's HostName for {} is {}, not a host name "
@@ -180,27 +253,46 @@ util::Result<HostSpec> resolve_host(const HostEntry& entry, const TrainingConfig
                                                       ? policy_from_ssh(*o.strict_host_key_checking)
                                                       : KnownHostsPolicy::strict);
     h.ssh.known_hosts_files = o.user_known_hosts_files;
-    if (h.ssh.known_hosts_files.empty())
+    if (h.ssh.known_hosts_files.empty() && !o.user_known_hosts_none)
         h.ssh.known_hosts_files = {env.home() + "/.ssh/known_hosts"};
+    h.ssh.host_key_alias = o.host_key_alias;
+    h.ssh.kex_algorithms = o.kex_algorithms;
+    h.ssh.host_key_algorithms = o.host_key_algorithms;
+    h.ssh.ciphers = o.ciphers;
+    h.ssh.macs = o.macs;
+    if (o.identity_agent) {
+        const std::string& agent = *o.identity_agent;
+        if (util::to_lower(agent) == "none")
+            h.ssh.identity_agent = "";
+        else if (agent.front() == '$')
+            h.ssh.identity_agent = env.get(agent.substr(1)).value_or("");
+        else if (agent != "SSH_AUTH_SOCK")
+            h.ssh.identity_agent = agent;
+    }
+    // ConnectTimeout none or 0 (no limit in ssh) keeps clusterctl's own: it never waits on a
+    // host forever.
+    int from_ssh = o.connect_timeout.value_or(0);
     h.connect_timeout_s = flags.connect_timeout.value_or(
-        yaml.connect_timeout.value_or(o.connect_timeout.value_or(k_default_connect_timeout_s)));
+        yaml.connect_timeout.value_or(from_ssh > 0 ? from_ssh : k_default_connect_timeout_s));
     if (h.connect_timeout_s == 0) h.connect_timeout_s = k_default_connect_timeout_s;
     h.ssh.server_alive_interval_s = o.server_alive_interval.value_or(k_default_alive_interval_s);
     h.ssh.server_alive_count_max = o.server_alive_count_max.value_or(k_default_alive_count);
     h.slots = entry.slots.value_or(config ? config->default_slots() : 1);
+    h.slots_given = entry.slots.has_value();
     h.spare = entry.spare;
-    std::optional<std::string> jump_spec;
-    util::SourceLocation jump_at = h.where;
+    std::vector<std::string> seen{h.ssh.user + "@" + endpoint(h.address, h.ssh.port)};
     if (yaml.jump) {
-        jump_spec = *yaml.jump;
-        jump_at = yaml.jump_at;
-    } else if (o.proxy_jump) {
-        jump_spec = *o.proxy_jump;
-    }
-    if (jump_spec && *jump_spec != "none") {
-        auto jump = resolve_jump(*jump_spec, jump_at, ssh, env);
-        if (!jump) return fail(jump.error());
-        h.ssh.jump = std::move(*jump);
+        if (util::to_lower(*yaml.jump) != "none") {
+            auto hops = parse_jump_chain(*yaml.jump, yaml.jump_at);
+            if (!hops) return fail(hops.error());
+            if (auto s = route(*hops, lookup, h.ssh, seen); !s) return fail(s.error());
+        }
+    } else if (!o.proxy_jump.empty()) {
+        if (auto s = route(o.proxy_jump, lookup, h.ssh, seen); !s) return fail(s.error());
+    } else if (o.proxy_command) {
+        auto command = proxy_command_for(o, entry.name, h.address, h.ssh.port, h.ssh.user);
+        if (!command) return fail(command.error());
+        h.ssh.proxy_command = std::move(*command);
     }
     return h;
 }
@@ -209,7 +301,10 @@ util::Status check_unique_endpoints(const std::vector<HostSpec>& hosts) {
     std::map<std::string, const HostSpec*> seen;
     for (const auto& h : hosts) {
         std::string key = endpoint(h.address, h.ssh.port);
-        if (h.ssh.jump) key += " via " + endpoint(h.ssh.jump->address, h.ssh.jump->port);
+        if (!h.ssh.jumps.empty())
+            key += " via " + endpoint(h.ssh.jumps.back().address, h.ssh.jumps.back().port);
+        else if (h.ssh.proxy_command)
+            key += " via ProxyCommand " + *h.ssh.proxy_command;
         auto [it, inserted] = seen.emplace(key, &h);
         if (inserted) continue;
         const HostSpec& first = *it->second;
@@ -237,8 +332,9 @@ util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Ov
     Inventory inventory;
     auto ssh = load_ssh_config(config, flags, env, inventory.ssh_config_path);
     if (!ssh) return fail(ssh.error());
+    SshLookup lookup(*ssh, env, inventory.warnings);
     for (const auto& entry : *entries) {
-        auto host = resolve_host(entry, config, flags, *ssh, env);
+        auto host = resolve_host(entry, config, flags, lookup);
         if (!host) return fail(host.error());
         inventory.hosts.push_back(std::move(*host));
     }
@@ -254,6 +350,42 @@ util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Ov
     inventory.command_timeout_s =
         flags.command_timeout.value_or(yaml && yaml->command_timeout ? *yaml->command_timeout : 0);
     return inventory;
+}
+
+util::Status settle_processes_per_node(TrainingConfig& config, Inventory& inventory) {
+    if (!config.train) return util::Ok{};
+    TrainSettings& train = *config.train;
+    const HostSpec* first = nullptr;
+    for (const auto& h : inventory.hosts) {
+        if (h.spare || !h.slots_given) continue;
+        if (train.nproc_per_node_given) {
+            if (train.nproc_per_node && h.slots != *train.nproc_per_node) {
+                inventory.warnings.push_back(error_at(
+                    h.where,
+                    fmt::format("{} has slots={} but train.nproc_per_node is {}: {} processes "
+                                "start on each node",
+                                h.name, h.slots, *train.nproc_per_node, *train.nproc_per_node),
+                    fmt::format("train.nproc_per_node is at {}:{}:{}; make the two agree",
+                                train.nproc_per_node_at.file, train.nproc_per_node_at.line,
+                                train.nproc_per_node_at.column)));
+                return util::Ok{}; // once
+            }
+            continue;
+        }
+        if (first && h.slots != first->slots)
+            return fail(error_at(h.where,
+                                 fmt::format("{} has slots={} but {} has slots={}", h.name, h.slots,
+                                             first->name, first->slots),
+                                 "torchrun starts the same number of processes on each node: "
+                                 "make the slots agree, or set train.nproc_per_node"));
+        first = &h;
+    }
+    if (first) {
+        train.nproc_per_node = first->slots; // the hostfile's slots= say how many per node
+        for (auto& h : inventory.hosts)
+            if (!h.slots_given) h.slots = first->slots;
+    }
+    return util::Ok{};
 }
 
 util::Result<std::vector<std::size_t>>

@@ -547,6 +547,8 @@ private:
             t.torchrun = *v;
         }
         if (const auto& n = node["nproc_per_node"]) {
+            t.nproc_per_node_given = true;
+            t.nproc_per_node_at = m_yaml.at(n);
             if (n.IsScalar() && n.Scalar() == "auto") {
                 t.nproc_per_node = std::nullopt;
             } else {

@@ -6,11 +6,13 @@
 #include "clusterctl/ssh/exec_channel.hpp"
 #include "clusterctl/ssh/jump_tunnel.hpp"
 #include "clusterctl/ssh/library.hpp"
+#include "clusterctl/ssh/proxy_command.hpp"
 #include "clusterctl/ssh/sftp_fetch.hpp"
 #include "clusterctl/ssh/sftp_upload.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <map>
 
 namespace clusterctl::exec {
 
@@ -36,10 +38,18 @@ public:
           m_connection(spec.name, spec.address, spec.ssh.port, spec.ssh.user,
                        spec.ssh.identity_files, spec.ssh.identities_only, spec.ssh, shared),
           m_tunnel(tunnel) {
-        if (m_tunnel)
+        if (spec.ssh.host_key_alias) m_connection.set_host_key_alias(*spec.ssh.host_key_alias);
+        if (m_tunnel) {
             m_ticket = m_tunnel->open(spec.address, spec.ssh.port);
-        else
+        } else if (spec.ssh.proxy_command) {
+            m_proxy = std::make_unique<ssh::ProxyCommand>(*spec.ssh.proxy_command);
+            if (!m_proxy->error().empty())
+                m_connection.fail(util::FailureStage::connect, m_proxy->error());
+            else
+                m_connection.start_on_socket(m_proxy->take_socket());
+        } else {
             m_connection.start();
+        }
     }
     ~SshLink() override {
         m_channel.reset();
@@ -54,7 +64,17 @@ public:
         if (m_connection.phase() == ssh::Connection::Phase::failed) return Phase::failed;
         return m_connection.ready() ? Phase::ready : Phase::connecting;
     }
-    const LinkFailure& failure() const override { return m_connection.failure(); }
+    const LinkFailure& failure() const override {
+        // A connection carried by a ProxyCommand that failed says what the command said.
+        if (m_proxy && !m_proxy_explained &&
+            m_connection.phase() == ssh::Connection::Phase::failed &&
+            m_connection.stage() != util::FailureStage::lost) {
+            m_proxy_failure = m_connection.failure();
+            m_proxy_failure.message += "; " + m_proxy->explain();
+            m_proxy_explained = true;
+        }
+        return m_proxy_explained ? m_proxy_failure : m_connection.failure();
+    }
     util::FailureStage stage() const override { return m_connection.stage(); }
     void fail(util::FailureStage stage, std::string message, bool retryable) override {
         m_connection.fail(stage, std::move(message), retryable);
@@ -198,6 +218,9 @@ private:
     ssh::Connection m_connection;
     ssh::JumpTunnel* m_tunnel;
     ssh::JumpTunnel::Ticket m_ticket = 0;
+    std::unique_ptr<ssh::ProxyCommand> m_proxy;
+    mutable LinkFailure m_proxy_failure;
+    mutable bool m_proxy_explained = false;
     bool m_tunneled = false;
     std::unique_ptr<ssh::ExecChannel> m_channel;
     std::unique_ptr<ssh::SftpUpload> m_upload;
@@ -216,19 +239,25 @@ public:
     }
 
     std::unique_ptr<HostLink> connect(const config::HostSpec& host) override {
-        ssh::JumpTunnel* tunnel = host.ssh.jump ? &tunnel_for(host.ssh) : nullptr;
+        ssh::JumpTunnel* tunnel = host.ssh.jumps.empty() ? nullptr : &tunnel_for(host.ssh);
         auto link = std::make_unique<SshLink>(host, m_shared, tunnel);
         if (tunnel) tunnel->advance();
         return link;
     }
 
+    ~SshTransport() override {
+        // A tunnel may carry those made after it: the last made goes first.
+        while (!m_tunnels.empty())
+            m_tunnels.pop_back();
+    }
+
     void shared_fds(std::vector<pollfd>& fds) override {
-        for (auto& [key, tunnel] : m_tunnels)
+        for (auto& tunnel : m_tunnels)
             tunnel->poll_set(fds);
     }
 
     void advance_shared() override {
-        for (auto& [key, tunnel] : m_tunnels)
+        for (auto& tunnel : m_tunnels)
             tunnel->advance();
     }
 
@@ -239,19 +268,51 @@ public:
     }
 
 private:
-    // One per jump host (user@host:port); a run rarely has more than one.
+    // The tunnel to a host's last jump host. A tunnel is one SSH session, keyed by the way
+    // to it (ProxyCommand and the hops before); the hosts behind one jump host are spread
+    // over up to k_sessions_per_jump sessions, a new one per k_hosts_per_session hosts,
+    // because a session opens its channels one after another (libssh2 1.10).
     ssh::JumpTunnel& tunnel_for(const config::SshSettings& options) {
-        const config::JumpHost& jump = *options.jump;
-        std::string key =
-            fmt::format("{}@{}", jump.user, config::endpoint(jump.address, jump.port));
-        for (auto& [k, tunnel] : m_tunnels)
-            if (k == key) return *tunnel;
-        m_tunnels.emplace_back(key, std::make_unique<ssh::JumpTunnel>(jump, options, m_shared));
-        return *m_tunnels.back().second;
+        ssh::JumpTunnel* through = nullptr;
+        std::string key = options.proxy_command ? "ProxyCommand " + *options.proxy_command : "";
+        for (std::size_t i = 0; i < options.jumps.size(); ++i) {
+            const config::JumpHost& jump = options.jumps[i];
+            key += fmt::format(" -> {}@{}", jump.user, config::endpoint(jump.address, jump.port));
+            bool last = i + 1 == options.jumps.size();
+            through = &pooled(key, jump, options, through, last);
+        }
+        return *through;
     }
 
+    ssh::JumpTunnel& pooled(const std::string& key, const config::JumpHost& jump,
+                            const config::SshSettings& options, ssh::JumpTunnel* through,
+                            bool spread) {
+        Pool& pool = m_pools[key];
+        bool full = pool.tunnels.empty() || (spread && pool.hosts_on_last >= k_hosts_per_session &&
+                                             pool.tunnels.size() < k_sessions_per_jump);
+        if (full) {
+            m_tunnels.push_back(std::make_unique<ssh::JumpTunnel>(
+                jump, options, m_shared, through, through ? std::nullopt : options.proxy_command));
+            pool.tunnels.push_back(m_tunnels.back().get());
+            pool.hosts_on_last = 0;
+        }
+        if (!spread) return *pool.tunnels.back();
+        ++pool.hosts_on_last;
+        // Once every session is made, the hosts go round them.
+        if (pool.tunnels.size() == k_sessions_per_jump && pool.hosts_on_last > k_hosts_per_session)
+            return *pool.tunnels[pool.next++ % pool.tunnels.size()];
+        return *pool.tunnels.back();
+    }
+
+    static constexpr std::size_t k_sessions_per_jump = 4;
+    static constexpr std::size_t k_hosts_per_session = 16;
+    struct Pool {
+        std::vector<ssh::JumpTunnel*> tunnels;
+        std::size_t hosts_on_last = 0, next = 0;
+    };
     ssh::SshShared m_shared;
-    std::vector<std::pair<std::string, std::unique_ptr<ssh::JumpTunnel>>> m_tunnels;
+    std::vector<std::unique_ptr<ssh::JumpTunnel>> m_tunnels; // made in order: carriers first
+    std::map<std::string, Pool> m_pools;
 };
 
 } // namespace

@@ -8,9 +8,12 @@
 namespace clusterctl::output {
 
 std::string describe_jump(const config::HostSpec& host) {
-    if (!host.ssh.jump) return "-";
-    return fmt::format("{}@{}", host.ssh.jump->user,
-                       config::endpoint(host.ssh.jump->address, host.ssh.jump->port));
+    std::string out;
+    if (host.ssh.proxy_command) out = "ProxyCommand";
+    for (const auto& jump : host.ssh.jumps)
+        out += fmt::format("{}{}@{}", out.empty() ? "" : ",", jump.user,
+                           config::endpoint(jump.address, jump.port));
+    return out.empty() ? "-" : out;
 }
 
 nlohmann::ordered_json host_to_json(const config::HostSpec& h) {
@@ -19,7 +22,9 @@ nlohmann::ordered_json host_to_json(const config::HostSpec& h) {
     j["address"] = h.address;
     j["port"] = h.ssh.port;
     j["user"] = h.ssh.user;
-    j["jump"] = h.ssh.jump ? nlohmann::ordered_json(describe_jump(h)) : nlohmann::ordered_json();
+    j["jump"] = h.ssh.jumps.empty() && !h.ssh.proxy_command
+                    ? nlohmann::ordered_json()
+                    : nlohmann::ordered_json(describe_jump(h));
     j["slots"] = h.slots;
     j["rank"] = h.spare ? nlohmann::ordered_json() : nlohmann::ordered_json(h.rank);
     j["spare"] = h.spare;

@@ -1,13 +1,16 @@
 #include "clusterctl/ssh/connection.hpp"
 
+#include "clusterctl/config/ssh_config.hpp"
 #include "clusterctl/ssh/library.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <iterator>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,7 +46,9 @@ Connection::Connection(std::string name, std::string address, int port, std::str
                        const config::SshSettings& policy, SshShared& shared)
     : m_name(std::move(name)), m_address(std::move(address)), m_user(std::move(user)), m_port(port),
       m_identity_files(std::move(identity_files)), m_identities_only(identities_only),
-      m_policy(policy), m_shared(shared) {}
+      m_policy(policy), m_shared(shared) {
+    m_key_host = m_address;
+}
 
 Connection::~Connection() {
     close();
@@ -139,6 +144,83 @@ void Connection::start_on_socket(int fd) {
     begin_session();
 }
 
+namespace {
+
+// OpenSSH's algorithm list syntax ("a,b", "+a", "-a*", "^a") against what libssh2 has,
+// libssh2's order being its default. Empty when none of them is there.
+std::string algorithm_list(LIBSSH2_SESSION* session, int type, const std::string& spec,
+                           std::string& have_text) {
+    const char** algorithms = nullptr;
+    int n = libssh2_session_supported_algs(session, type, &algorithms);
+    std::vector<std::string> have;
+    for (int i = 0; i < n; ++i)
+        have.emplace_back(algorithms[i]);
+    if (algorithms) libssh2_free(session, algorithms);
+    have_text = fmt::format("{}", fmt::join(have, ","));
+    char how = spec.empty() ? 0 : spec.front();
+    std::string list = (how == '+' || how == '-' || how == '^') ? spec.substr(1) : spec;
+    std::vector<std::string> named;
+    for (std::size_t pos = 0; pos <= list.size();) {
+        std::size_t comma = std::min(list.find(',', pos), list.size());
+        if (comma > pos) named.push_back(list.substr(pos, comma - pos));
+        pos = comma + 1;
+    }
+    auto listed = [&](const std::string& a) {
+        return std::any_of(named.begin(), named.end(),
+                           [&](const std::string& p) { return config::wildcard_match(p, a); });
+    };
+    std::vector<std::string> out;
+    if (how == '+') {
+        out = have; // libssh2's defaults are everything it has
+    } else if (how == '-') {
+        std::copy_if(have.begin(), have.end(), std::back_inserter(out),
+                     [&](const std::string& a) { return !listed(a); });
+    } else {
+        for (const auto& p : named)
+            for (const auto& a : have)
+                if (config::wildcard_match(p, a) &&
+                    std::find(out.begin(), out.end(), a) == out.end())
+                    out.push_back(a);
+        if (how == '^')
+            for (const auto& a : have)
+                if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+    return fmt::format("{}", fmt::join(out, ","));
+}
+
+} // namespace
+
+// KexAlgorithms, HostKeyAlgorithms, Ciphers and MACs from ssh_config. False: it failed.
+bool Connection::apply_algorithms() {
+    struct Setting {
+        const std::optional<std::string>& spec;
+        std::vector<int> types;
+        const char* key;
+    };
+    const Setting settings[] = {
+        {m_policy.kex_algorithms, {LIBSSH2_METHOD_KEX}, "KexAlgorithms"},
+        {m_policy.host_key_algorithms, {LIBSSH2_METHOD_HOSTKEY}, "HostKeyAlgorithms"},
+        {m_policy.ciphers, {LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_CRYPT_SC}, "Ciphers"},
+        {m_policy.macs, {LIBSSH2_METHOD_MAC_CS, LIBSSH2_METHOD_MAC_SC}, "MACs"},
+    };
+    for (const auto& setting : settings) {
+        if (!setting.spec) continue;
+        for (int type : setting.types) {
+            std::string have;
+            std::string list = algorithm_list(m_session.get(), type, *setting.spec, have);
+            if (list.empty() ||
+                libssh2_session_method_pref(m_session.get(), type, list.c_str()) != 0) {
+                fail(FailureStage::handshake,
+                     fmt::format("ssh_config's {} {}: libssh2 1.10 has none of these (it has "
+                                 "{})",
+                                 setting.key, *setting.spec, have));
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 void Connection::begin_session() {
     m_session.reset(libssh2_session_init_ex(nullptr, nullptr, nullptr, this));
     if (!m_session) {
@@ -149,8 +231,9 @@ void Connection::begin_session() {
                                  reinterpret_cast<void*>(&Connection::on_recv));
     libssh2_session_set_blocking(m_session.get(), 0);
     std::string methods =
-        m_shared.known_hosts.algorithm_preference(m_address, m_port, m_policy.known_hosts_files);
+        m_shared.known_hosts.algorithm_preference(m_key_host, m_port, m_policy.known_hosts_files);
     libssh2_session_method_pref(m_session.get(), LIBSSH2_METHOD_HOSTKEY, methods.c_str());
+    if (!apply_algorithms()) return;
     m_last_received = Clock::now();
     m_phase = Phase::handshaking;
 }
@@ -222,7 +305,7 @@ bool Connection::verify_host_key() {
     key.type = type;
     if (const char* digest = libssh2_hostkey_hash(m_session.get(), LIBSSH2_HOSTKEY_HASH_SHA256))
         key.sha256_fingerprint = sha256_fingerprint(std::string_view(digest, 32));
-    std::string shown = known_hosts_name(m_address, m_port);
+    std::string shown = known_hosts_name(m_key_host, m_port);
     std::string described =
         fmt::format("{} key {}", to_string(hostkey_key_type(type)), key.sha256_fingerprint);
     const auto& files = m_policy.known_hosts_files;
@@ -235,7 +318,7 @@ bool Connection::verify_host_key() {
         }
         return true;
     }
-    switch (m_shared.known_hosts.check(m_address, m_port, key, files)) {
+    switch (m_shared.known_hosts.check(m_key_host, m_port, key, files)) {
     case HostKeyVerdict::match:
         return true;
     case HostKeyVerdict::revoked:
@@ -254,7 +337,7 @@ bool Connection::verify_host_key() {
         break;
     }
     if (m_policy.known_hosts == config::KnownHostsPolicy::accept_new && !files.empty()) {
-        std::string error = m_shared.known_hosts.append(files[0], m_address, m_port, key);
+        std::string error = m_shared.known_hosts.append(files[0], m_key_host, m_port, key);
         if (error.empty()) return true;
         fail(FailureStage::hostkey,
              fmt::format("{}: cannot record the new host key: {}", shown, error));
@@ -290,8 +373,8 @@ void Connection::auth_step() {
                              m_user, m_name, methods));
             return;
         }
-        m_auth_step = (!m_shared.agent_socket.empty() && !m_identities_only) ? AuthStep::agent
-                                                                             : AuthStep::files;
+        m_auth_step =
+            (!agent_socket().empty() && !m_identities_only) ? AuthStep::agent : AuthStep::files;
     }
     if (m_auth_step == AuthStep::agent) {
         if (try_agent()) return; // logged in, waiting, or failed
@@ -307,13 +390,14 @@ bool Connection::try_agent() {
     if (!m_agent) {
         m_agent.reset(libssh2_agent_init(m_session.get()));
         if (!m_agent) return false;
-        libssh2_agent_set_identity_path(m_agent.get(), m_shared.agent_socket.c_str());
+        std::string socket = agent_socket();
+        libssh2_agent_set_identity_path(m_agent.get(), socket.c_str());
         if (libssh2_agent_connect(m_agent.get()) != 0 ||
             libssh2_agent_list_identities(m_agent.get()) != 0) {
-            m_auth_notes.push_back(
-                fmt::format("ssh-agent at {} did not answer", m_shared.agent_socket));
+            m_auth_notes.push_back(fmt::format("ssh-agent at {} did not answer", socket));
             m_agent.reset();
-            m_shared.agent_socket.clear(); // do not ask it again for the other hosts
+            // Do not ask it again for the other hosts.
+            if (!m_policy.identity_agent) m_shared.agent_socket.clear();
             return false;
         }
     }

@@ -19,17 +19,50 @@ bool sending_half_done(LIBSSH2_SESSION* session) {
 } // namespace
 
 JumpTunnel::JumpTunnel(const config::JumpHost& jump, const config::SshSettings& policy,
-                       SshShared& shared)
+                       SshShared& shared, JumpTunnel* through,
+                       const std::optional<std::string>& proxy_command)
     : m_name(jump.name),
       m_connection(jump.name, jump.address, jump.port, jump.user,
                    jump.identity_files.empty() ? policy.identity_files : jump.identity_files,
-                   policy.identities_only, policy, shared) {
-    m_connection.start();
+                   policy.identities_only, policy, shared),
+      m_through(through) {
+    if (jump.host_key_alias) m_connection.set_host_key_alias(*jump.host_key_alias);
+    if (m_through) {
+        m_through_ticket = m_through->open(jump.address, jump.port);
+        return; // started once that stream is open
+    }
+    m_started = true;
+    if (!proxy_command) {
+        m_connection.start();
+        return;
+    }
+    m_proxy = std::make_unique<ProxyCommand>(*proxy_command);
+    if (!m_proxy->error().empty())
+        m_connection.fail(util::FailureStage::connect, m_proxy->error());
+    else
+        m_connection.start_on_socket(m_proxy->take_socket());
 }
 
 JumpTunnel::~JumpTunnel() {
     m_streams.clear();    // their sockets first
     m_connection.close(); // frees the channels with the session
+    if (m_through) m_through->release(m_through_ticket);
+}
+
+bool JumpTunnel::carried() {
+    if (m_started) return true;
+    switch (m_through->state(m_through_ticket)) {
+    case State::pending:
+        return false;
+    case State::open:
+        m_started = true;
+        m_connection.start_on_socket(m_through->take_socket(m_through_ticket));
+        return true;
+    default:
+        m_started = true;
+        m_connection.fail(util::FailureStage::connect, m_through->error(m_through_ticket), true);
+        return true;
+    }
 }
 
 JumpTunnel::Ticket JumpTunnel::open(const std::string& address, int port) {
@@ -175,11 +208,13 @@ bool JumpTunnel::pump(Stream& s) {
 }
 
 void JumpTunnel::advance() {
+    if (!carried()) return;
     m_connection.advance();
     if (m_connection.phase() == Connection::Phase::failed) {
+        std::string why = m_connection.failure().message;
+        if (m_proxy) why += "; " + m_proxy->explain();
         fail_all(fmt::format("jump host {}: {} failed: {}", m_name,
-                             util::to_string(m_connection.failure().stage),
-                             m_connection.failure().message));
+                             util::to_string(m_connection.failure().stage), why));
         return;
     }
     if (!m_connection.ready()) return;

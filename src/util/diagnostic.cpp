@@ -6,9 +6,9 @@
 
 namespace clusterctl::util {
 
-std::string Diagnostic::str() const {
-    std::string text = fmt::format("{}:{}:{}: error: {}", escape_control(where.file), where.line,
-                                   where.column, escape_control(message));
+std::string Diagnostic::str(std::string_view severity) const {
+    std::string text = fmt::format("{}:{}:{}: {}: {}", escape_control(where.file), where.line,
+                                   where.column, severity, escape_control(message));
     if (!hint.empty()) text += fmt::format(" ({})", escape_control(hint));
     return text;
 }

@@ -35,11 +35,19 @@ struct Inventory {
     int fanout = 256;
     int command_timeout_s = 0; // 0: none
     std::optional<std::string> ssh_config_path;
+    // What the user is told once and the run goes on: ssh_config keys set for these hosts
+    // that clusterctl does not apply.
+    std::vector<util::Diagnostic> warnings;
 };
 
 // `config` is null when clusterctl runs with --hostfile or -w and no config file.
 util::Result<Inventory> resolve_inventory(const TrainingConfig* config, const Overrides& flags,
                                           const util::Environment& env);
+
+// train.nproc_per_node, when the config leaves it out, is the hostfile's slots= (the same
+// on every node, else an error); when both are given and disagree, a warning says which
+// wins (nproc_per_node).
+util::Status settle_processes_per_node(TrainingConfig& config, Inventory& inventory);
 
 // "all", "first", "last" or a host list expression -> indexes into `hosts`. A named host
 // not in `hosts` is an error, or left out with `absent_ok` (node_env: -w may leave it out).

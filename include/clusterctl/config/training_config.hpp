@@ -112,8 +112,11 @@ struct TrainSettings {
     std::string torchrun = "torchrun";
     bool gpus = true;                  // device: gpu (check nvidia-smi) or cpu
     std::optional<int> nproc_per_node; // nullopt: auto (GPUs on the node)
-    std::optional<int> nnodes;         // default: every host that is not a spare
-    std::optional<int> min_nnodes;     // nnodes: "MIN:MAX": a restart may run on MIN..MAX
+    // Given in the config (a number or auto); else it comes from the hostfile's slots.
+    bool nproc_per_node_given = false;
+    util::SourceLocation nproc_per_node_at;
+    std::optional<int> nnodes;     // default: every host that is not a spare
+    std::optional<int> min_nnodes; // nnodes: "MIN:MAX": a restart may run on MIN..MAX
     util::SourceLocation nnodes_at;
     RendezvousSettings rdzv;
     std::optional<std::string> module;

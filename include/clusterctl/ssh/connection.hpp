@@ -47,6 +47,8 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
+    // HostKeyAlias: the name known_hosts holds this host's key under (else its address).
+    void set_host_key_alias(std::string alias) { m_key_host = std::move(alias); }
     void start();                 // TCP connect to address:port
     void start_on_socket(int fd); // a connected stream (a tunnel's socketpair end); owned
     void advance();
@@ -76,15 +78,21 @@ private:
     static int sign_ed25519(LIBSSH2_SESSION* session, unsigned char** sig, std::size_t* sig_len,
                             const unsigned char* data, std::size_t data_len, void** abstract);
     void begin_session();
+    bool apply_algorithms();
     void connect_step();
     void handshake_step();
     bool verify_host_key();
     void auth_step();
+    // IdentityAgent's socket for this host, else SSH_AUTH_SOCK's; empty: no agent.
+    const std::string& agent_socket() const {
+        return m_policy.identity_agent ? *m_policy.identity_agent : m_shared.agent_socket;
+    }
     bool try_agent();
     bool try_files();
     void auth_failed();
 
     std::string m_name, m_address, m_user;
+    std::string m_key_host; // known_hosts' name for it: HostKeyAlias, else the address
     int m_port;
     std::vector<std::string> m_identity_files;
     bool m_identities_only;

@@ -1,18 +1,23 @@
 #pragma once
 // ProxyJump: every host behind one jump host is reached through a direct-tcpip channel
-// of ONE session to it. Each such host gets one end of a socketpair as its "socket" (an
-// ordinary fd session: poll works, and so does ssh-agent), and the tunnel pumps bytes
-// between the other end and the channel.
+// of a session to it (a few sessions share a large host list). Each such host gets one end
+// of a socketpair as its "socket" (an ordinary fd session: poll works, and so does
+// ssh-agent), and the tunnel pumps bytes between the other end and the channel.
+//
+// The jump host itself is reached by TCP, through a ProxyCommand, or through a stream of
+// the jump host before it (a chain: ProxyJump a,b, or a jump host's own ProxyJump).
 //
 // The jump session is shared, so libssh2 1.10's per-session rules are kept here: one
 // channel open at a time (opens are queued), and once a call gets EAGAIN with a packet
 // half sent, only that channel may call in until its call completes (the "owner").
 
 #include "clusterctl/ssh/connection.hpp"
+#include "clusterctl/ssh/proxy_command.hpp"
 #include "clusterctl/util/unique_fd.hpp"
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <poll.h>
 #include <string>
 #include <vector>
@@ -21,7 +26,10 @@ namespace clusterctl::ssh {
 
 class JumpTunnel {
 public:
-    JumpTunnel(const config::JumpHost& jump, const config::SshSettings& policy, SshShared& shared);
+    // `through`: the tunnel of the hop before (null for the first); `proxy_command`: how
+    // the first hop is reached when not by TCP.
+    JumpTunnel(const config::JumpHost& jump, const config::SshSettings& policy, SshShared& shared,
+               JumpTunnel* through, const std::optional<std::string>& proxy_command);
     ~JumpTunnel();
     JumpTunnel(const JumpTunnel&) = delete;
     JumpTunnel& operator=(const JumpTunnel&) = delete;
@@ -58,6 +66,7 @@ private:
         std::size_t to_channel_sent = 0, to_socket_sent = 0;
         bool socket_eof = false, channel_eof = false, eof_sent = false, released = false;
     };
+    bool carried(); // false until the connection has its socket (or has failed)
     bool start_open(Stream& s);
     bool pump(Stream& s); // false: it left a half-sent packet (it is now the owner)
     void close_stream(Stream& s, State state, std::string error = {});
@@ -65,6 +74,10 @@ private:
 
     std::string m_name;
     Connection m_connection;
+    JumpTunnel* m_through = nullptr;
+    Ticket m_through_ticket = 0;
+    bool m_started = false;
+    std::unique_ptr<ProxyCommand> m_proxy;
     std::vector<std::unique_ptr<Stream>> m_streams;
     std::deque<Ticket> m_opening;
     Stream* m_owner = nullptr;

@@ -2,6 +2,7 @@
 // A Diagnostic is what the user sees for bad input: FILE:LINE:COL: error: WHAT (HINT).
 
 #include <string>
+#include <string_view>
 
 namespace clusterctl::util {
 
@@ -22,8 +23,9 @@ struct Diagnostic {
     std::string message;
     std::string hint;
 
-    // "FILE:LINE:COL: error: MESSAGE (HINT)"; the hint part is left out when empty.
-    std::string str() const;
+    // "FILE:LINE:COL: error: MESSAGE (HINT)"; the hint part is left out when empty. A
+    // warning reads the same with "warning" in place of "error".
+    std::string str(std::string_view severity = "error") const;
 };
 
 Diagnostic error_at(SourceLocation where, std::string message, std::string hint = {});

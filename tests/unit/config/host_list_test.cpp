@@ -47,11 +47,23 @@ TEST(HostList, HugeRangeIsRefusedNotExpanded) {
     EXPECT_FALSE(expand_host_list("a[1-1000]b[1-1000]", {"f", 1, 1}).ok());
 }
 
-TEST(HostList, FoldIsTheInverseOfExpand) {
-    for (std::string e : {"node-[001-008,010]", "gpu[1-3],cpu7", "a,b,c", "n[8-12]"})
-        EXPECT_EQ(expand(fold_host_list(expand(e))), expand(e)) << e;
+TEST(HostList, FoldIsTheInverseOfExpandInNodesetsOrder) {
+    for (std::string e : {"node-[001-008,010]", "gpu[1-3],cpu7", "a,b,c", "n[8-12]"}) {
+        auto names = expand(e);
+        auto back = expand(fold_host_list(names));
+        EXPECT_EQ(std::set<std::string>(back.begin(), back.end()),
+                  std::set<std::string>(names.begin(), names.end()))
+            << e;
+    }
     EXPECT_EQ(fold_host_list(expand("node-[001-008,010]")), "node-[001-008,010]");
     EXPECT_EQ(fold_host_list({"h1", "x", "h2"}), "h[1-2],x");
+    EXPECT_EQ(fold_host_list(expand("gpu[1-3],cpu7")), "cpu7,gpu[1-3]"); // sorted, as nodeset -f
+}
+
+TEST(HostList, StepsAndTwoDimensions) {
+    EXPECT_EQ(expand("n[1-9/4]"), (std::vector<std::string>{"n1", "n5", "n9"}));
+    EXPECT_EQ(fold_host_list(expand("rack[1-2]-node[01-03]")), "rack[1-2]-node[01-03]");
+    EXPECT_EQ(fold_host_list({"a1b1", "a1b2", "a2b1", "a2b2", "a3b1"}), "a[1-2]b[1-2],a3b1");
 }
 
 TEST(HostList, FoldsRunsAcrossDigitCountsAndKeepsLongNumbersReadable) {
@@ -60,8 +72,10 @@ TEST(HostList, FoldsRunsAcrossDigitCountsAndKeepsLongNumbersReadable) {
     EXPECT_EQ(fold_host_list(expand("n[098-100]")), "n[098-100]");
     EXPECT_EQ(fold_host_list({"c1", "c12345678901"}), "c[1,12345678901]");
     EXPECT_EQ(expand("c[1,12345678901]"), (std::vector<std::string>{"c1", "c12345678901"}));
-    // 19 digits are past a range's numbers: such a name is kept whole.
-    EXPECT_EQ(fold_host_list({"c1", "c1234567890123456789"}), "c1,c1234567890123456789");
+    // Numbers of any length fold and expand again.
+    EXPECT_EQ(fold_host_list({"c1", "c1234567890123456789"}), "c[1,1234567890123456789]");
+    EXPECT_EQ(expand("c[99999999999999999999-100000000000000000000]"),
+              (std::vector<std::string>{"c99999999999999999999", "c100000000000000000000"}));
 }
 
 // Property: for any set of names, expand(fold(set)) gives the set back, and folding that

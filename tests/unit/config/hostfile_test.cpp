@@ -31,10 +31,14 @@ TEST(Hostfile, UserAndPortAndIpLiterals) {
     EXPECT_EQ((*r)[4].port, std::nullopt);
 }
 
-TEST(Hostfile, MpiMaxSlotsIsAccepted) {
+TEST(Hostfile, MpiMaxSlotsIsAcceptedAndNeverBelowSlots) {
     auto r = parse_hostfile("node-1 slots=8 max_slots=8\n", "hf");
     ASSERT_TRUE(r.ok()) << r.error().str();
     EXPECT_EQ((*r)[0].slots, 8);
+    auto bad = parse_hostfile("node-1 max_slots=4 slots=8\n", "hf");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().str(), "hf:1:18: error: max_slots=4 is less than slots=8 (max_slots is "
+                                 "the most processes the host takes: at least slots)");
 }
 
 TEST(Hostfile, DuplicateNamesBothLines) {

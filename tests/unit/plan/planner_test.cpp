@@ -166,9 +166,99 @@ TEST(Inventory, ExcludeAndJumpThroughSshConfig) {
     ASSERT_TRUE(inv.ok()) << inv.error().str();
     ASSERT_EQ(inv->hosts.size(), 3u);
     EXPECT_EQ(inv->hosts[2].name, "node-4");
-    ASSERT_TRUE(inv->hosts[0].ssh.jump.has_value());
-    EXPECT_EQ(inv->hosts[0].ssh.jump->address, "192.0.2.1");
-    EXPECT_EQ(inv->hosts[0].ssh.jump->user, "admin");
+    ASSERT_EQ(inv->hosts[0].ssh.jumps.size(), 1u);
+    EXPECT_EQ(inv->hosts[0].ssh.jumps[0].address, "192.0.2.1");
+    EXPECT_EQ(inv->hosts[0].ssh.jumps[0].user, "admin");
+}
+
+namespace {
+util::Result<config::Inventory> inventory_with_ssh_config(const std::string& ssh_config,
+                                                          const std::string& hosts) {
+    static test_support::TempDir dir;
+    dir.write("ssh_config", ssh_config);
+    config::Overrides flags;
+    flags.hosts = config::Located<std::string>{hosts, {"<command line>", 1, 1}};
+    flags.ssh_config = config::Located<std::string>{dir.file("ssh_config"), {"x", 1, 1}};
+    return config::resolve_inventory(nullptr, flags, test_support::test_environment());
+}
+} // namespace
+
+TEST(Inventory, ProxyJumpLoopIsAnErrorAtTheProxyJump) {
+    auto inv = inventory_with_ssh_config("Host *\n  ProxyJump bastion\n", "node-1");
+    ASSERT_FALSE(inv.ok());
+    EXPECT_NE(inv.error().str().find(":2:13: error: ProxyJump loop: tester@bastion:22 is reached "
+                                     "through itself (leave the jump host out of the block that "
+                                     "sets ProxyJump, e.g. 'Host * !bastion')"),
+              std::string::npos)
+        << inv.error().str();
+    EXPECT_TRUE(inventory_with_ssh_config("Host * !bastion\n  ProxyJump bastion\n", "node-1").ok());
+}
+
+TEST(Inventory, JumpChainsTakeEachHopsOwnWayIn) {
+    // node -> ProxyJump b1,b2; b1 is itself behind gate (its own ProxyJump); b2's own
+    // ProxyJump is not used (the chain says how b2 is reached), as with ssh -J.
+    auto inv = inventory_with_ssh_config("Host node-*\n  ProxyJump b1,admin@b2:2202\n"
+                                         "Host b1\n  ProxyJump gate\n  HostName 10.0.0.1\n"
+                                         "Host b2\n  ProxyJump elsewhere\n"
+                                         "Host gate\n  ProxyCommand nc %h %p\n  Port 2022\n",
+                                         "node-[1-2]");
+    ASSERT_TRUE(inv.ok()) << inv.error().str();
+    const auto& ssh = inv->hosts[0].ssh;
+    ASSERT_EQ(ssh.jumps.size(), 3u);
+    EXPECT_EQ(ssh.jumps[0].address, "gate");
+    EXPECT_EQ(ssh.jumps[1].address, "10.0.0.1");
+    EXPECT_EQ(ssh.jumps[2].address, "b2");
+    EXPECT_EQ(ssh.jumps[2].port, 2202);
+    EXPECT_EQ(ssh.jumps[2].user, "admin");
+    EXPECT_EQ(ssh.proxy_command, "nc gate 2022");
+}
+
+TEST(Inventory, ProxyCommandIsExpandedForTheHostAndWarningsAreNamedOnce) {
+    auto inv = inventory_with_ssh_config("Host *\n  ProxyCommand ssh -W [%h]:%p %r@gw # via gw\n"
+                                         "  User ops\n  ForwardAgent yes\n  SetEnv A=1\n",
+                                         "node-[1-3]");
+    ASSERT_TRUE(inv.ok()) << inv.error().str();
+    EXPECT_EQ(inv->hosts[1].ssh.proxy_command, "ssh -W [node-2]:22 ops@gw # via gw");
+    ASSERT_EQ(inv->warnings.size(), 2u); // once for the run, not once per host
+    std::string all = inv->warnings[0].str("warning") + "\n" + inv->warnings[1].str("warning");
+    EXPECT_NE(all.find(":4:3: warning: ForwardAgent is not applied"), std::string::npos) << all;
+    EXPECT_NE(all.find(":5:3: warning: SetEnv is not applied"), std::string::npos) << all;
+}
+
+// The hostfile's slots= as the processes per node: the default, and a warning when the
+// config says otherwise.
+TEST(Inventory, SlotsAreTheDefaultProcessesPerNode) {
+    test_support::TempDir dir;
+    auto env = test_support::test_environment();
+    auto run = [&](const std::string& hostfile, const std::string& nproc) {
+        dir.write("hosts", hostfile);
+        std::string yaml =
+            "cluster:\n  hostfile: " + dir.file("hosts") + "\ntrain:\n  module: m\n" + nproc;
+        auto c = config::parse_training_config(yaml, "cfg.yaml", env);
+        EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().str());
+        auto inv = config::resolve_inventory(&*c, {}, env);
+        EXPECT_TRUE(inv.ok()) << (inv.ok() ? "" : inv.error().str());
+        auto s = config::settle_processes_per_node(*c, *inv);
+        return std::make_tuple(s.ok() ? "" : s.error().str(), c->train->nproc_per_node,
+                               inv->warnings);
+    };
+    auto [error, nproc, warnings] = run("node-[1-2] slots=4\n", "");
+    EXPECT_EQ(error, "");
+    EXPECT_EQ(nproc, 4);
+    EXPECT_TRUE(warnings.empty());
+
+    std::tie(error, nproc, warnings) = run("node-1 slots=4\nnode-2 slots=2\n", "");
+    EXPECT_NE(error.find("hosts:2:1: error: node-2 has slots=2 but node-1 has slots=4"),
+              std::string::npos)
+        << error;
+
+    std::tie(error, nproc, warnings) = run("node-[1-2] slots=1\n", "  nproc_per_node: 2\n");
+    EXPECT_EQ(nproc, 2);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(warnings[0].str("warning"),
+              dir.file("hosts") + ":1:1: warning: node-1 has slots=1 but train.nproc_per_node is "
+                                  "2: 2 processes start on each node (train.nproc_per_node is at "
+                                  "cfg.yaml:5:19; make the two agree)");
 }
 
 TEST(Secrets, MaskReplacesEveryValueLongestFirst) {
