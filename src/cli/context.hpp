@@ -10,8 +10,10 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 
 namespace clusterctl::cli {
@@ -48,6 +50,9 @@ struct Context {
     bool secrets_needed = true;   // false: status, logs, stop (they mask what they can)
     bool lines_to_stderr = false; // the hosts' lines go to stderr (train --detach: stdout is
                                   // the job id alone)
+    // The warnings said so far in this run, shared by its rebound copies: a warning about
+    // the inputs is said once, however often they are read.
+    std::shared_ptr<std::set<std::string>> warned = std::make_shared<std::set<std::string>>();
 };
 
 // `ctx` as it is, but with another environment and stdout (a run inside an allocation, a
@@ -62,7 +67,8 @@ inline Context rebound(const Context& ctx, const util::Environment& env, std::os
                    ctx.config_given,
                    ctx.fail_fast,
                    ctx.secrets_needed,
-                   ctx.lines_to_stderr};
+                   ctx.lines_to_stderr,
+                   ctx.warned};
 }
 
 using CommandAction = std::function<int(Context&)>;

@@ -124,7 +124,8 @@ util::Result<Inputs> load_inputs(const Context& ctx) {
         if (auto s = config::settle_processes_per_node(*inputs.config, inputs.inventory); !s)
             return fail(s.error());
     for (const auto& warning : inputs.inventory.warnings)
-        ctx.err << warning.str("warning") << "\n";
+        if (ctx.warned->insert(warning.str("warning")).second)
+            ctx.err << warning.str("warning") << "\n";
     if (inputs.config) {
         // A dry run shows each secret as *** where it goes: it needs no value.
         bool needed = ctx.secrets_needed && !ctx.options.dry_run;

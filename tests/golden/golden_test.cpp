@@ -141,6 +141,27 @@ TEST(DryRun, AShortSecretValueMasksItselfNotTheWordsAroundIt) {
     EXPECT_NE(r.out.find("export COPY=***"), std::string::npos) << "a copy is still masked";
 }
 
+TEST(DryRun, HostfileSlotsAreTheProcessesPerNodeUnlessTheConfigSaysOtherwise) {
+    test_support::TempDir dir;
+    dir.write("hosts", "node-[1-2] slots=2 max_slots=2\r\n"); // as saved on Windows
+    dir.write("c.yaml", "cluster: {hostfile: hosts}\ntrain: {module: m}\n");
+    dir.write("n.yaml", "cluster: {hostfile: hosts}\ntrain: {module: m, nproc_per_node: 4}\n");
+    auto by_slots = test_support::run_cli({"-c", dir.file("c.yaml"), "train", "--dry-run"},
+                                          golden_environment());
+    ASSERT_EQ(by_slots.code, 0) << by_slots.err;
+    EXPECT_NE(by_slots.out.find("--nnodes=2 --nproc_per_node=2"), std::string::npos)
+        << by_slots.out;
+    EXPECT_EQ(by_slots.err, "");
+    auto by_config = test_support::run_cli({"-c", dir.file("n.yaml"), "train", "--dry-run"},
+                                           golden_environment());
+    ASSERT_EQ(by_config.code, 0) << by_config.err;
+    EXPECT_NE(by_config.out.find("--nproc_per_node=4"), std::string::npos) << by_config.out;
+    EXPECT_EQ(by_config.err, dir.file("hosts") +
+                                 ":1:1: warning: node-1 has slots=2 but train.nproc_per_node is "
+                                 "4: 4 processes start on each node (train.nproc_per_node is at " +
+                                 dir.file("n.yaml") + ":2:36; make the two agree)\n");
+}
+
 TEST(DryRun, EveryCommandThatPlansHasADryRun) {
     for (const char* command : {"setup", "download", "check", "train"}) {
         auto r = test_support::run_cli({"-c", k_405b, command, "--dry-run"}, golden_environment());
