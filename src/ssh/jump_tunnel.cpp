@@ -1,6 +1,7 @@
 #include "clusterctl/ssh/jump_tunnel.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
 #include <poll.h>
@@ -11,6 +12,7 @@ namespace clusterctl::ssh {
 namespace {
 
 constexpr std::size_t k_chunk = 32 * 1024;
+constexpr unsigned int k_window = 256 * 1024;
 
 bool sending_half_done(LIBSSH2_SESSION* session) {
     return libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND;
@@ -118,8 +120,27 @@ void JumpTunnel::poll_set(std::vector<pollfd>& out) const {
 // Starts the direct-tcpip channel of the first queued stream. False while it waits.
 bool JumpTunnel::start_open(Stream& s) {
     LIBSSH2_SESSION* session = m_connection.session();
+    // libssh2_channel_direct_tcpip_ex, but with a window of k_window instead of 2 MiB:
+    // the session's socket is read for all its channels at once, so a host whose loop
+    // turn has not come yet has up to a window queued in memory.
+    if (s.open_message.empty()) {
+        auto put_u32 = [&](std::uint32_t v) {
+            for (int shift = 24; shift >= 0; shift -= 8)
+                s.open_message += static_cast<char>((v >> shift) & 0xff);
+        };
+        auto put_string = [&](const std::string& text) {
+            put_u32(static_cast<std::uint32_t>(text.size()));
+            s.open_message += text;
+        };
+        put_string(s.address); // RFC 4254 7.2: host to connect, port, originator, its port
+        put_u32(static_cast<std::uint32_t>(s.port));
+        put_string("127.0.0.1");
+        put_u32(22);
+    }
     s.channel =
-        libssh2_channel_direct_tcpip_ex(session, s.address.c_str(), s.port, "127.0.0.1", 22);
+        libssh2_channel_open_ex(session, "direct-tcpip", sizeof("direct-tcpip") - 1, k_window,
+                                LIBSSH2_CHANNEL_PACKET_DEFAULT, s.open_message.data(),
+                                static_cast<unsigned int>(s.open_message.size()));
     if (!s.channel) {
         int rc = libssh2_session_last_errno(session);
         if (rc == LIBSSH2_ERROR_EAGAIN) return false;

@@ -57,6 +57,7 @@ private:
     struct Stream {
         std::string address;
         int port = 0;
+        std::string open_message; // the direct-tcpip request, kept until it is sent
         State state = State::pending;
         std::string error;
         LIBSSH2_CHANNEL* channel = nullptr;
