@@ -254,7 +254,7 @@ util::Status check_match(const Line& line, const std::vector<Word>& words) {
 util::Status check_option(Line& line, const std::vector<Word>& words) {
     const std::string& key = line.key;
     auto one_value = [&]() -> util::Status {
-        if (words.empty())
+        if (words.empty() || words.front().text.empty())
             return fail(error_at(line.where, fmt::format("{} needs a value", display_name(key))));
         if (words.size() > 1)
             return fail(error_at(line.value_at.advanced(static_cast<int>(words[1].offset)),
@@ -272,10 +272,14 @@ util::Status check_option(Line& line, const std::vector<Word>& words) {
     }
     if (key == "userknownhostsfile") {
         if (words.empty()) return fail(error_at(line.where, "UserKnownHostsFile needs a value"));
-        for (const auto& w : words)
+        for (const auto& w : words) {
+            if (w.text.empty())
+                return fail(error_at(at.advanced(static_cast<int>(w.offset)),
+                                     "empty file name in UserKnownHostsFile"));
             if (util::to_lower(w.text) == "none" && words.size() > 1)
                 return fail(error_at(at.advanced(static_cast<int>(w.offset)),
                                      "UserKnownHostsFile none must appear alone"));
+        }
         return util::Ok{};
     }
     if (key == "ignoreunknown") return one_value();

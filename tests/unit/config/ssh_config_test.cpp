@@ -116,6 +116,8 @@ TEST(SshConfig, ValueErrorsPointAtTheValue) {
               "cfg:2:8: error: bad Port '70000' (a port is a number from 1 to 65535)");
     EXPECT_EQ(parse_error("Host x\n  User a b\n"),
               "cfg:2:10: error: User takes one value (quote a value that has spaces)");
+    EXPECT_EQ(parse_error("Host x\n  IdentityAgent \"\"\n"),
+              "cfg:2:3: error: IdentityAgent needs a value");
     EXPECT_EQ(parse_error("Host x\n  ConnectTimeout 10x\n"),
               "cfg:2:18: error: bad time '10x' for ConnectTimeout (seconds, or with units: 30, "
               "1m, 1m30s, 2h)");
