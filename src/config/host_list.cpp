@@ -327,6 +327,10 @@ std::optional<Box> merged(const Box& a, const Box& b) {
     return out;
 }
 
+// Beyond this many names of one pattern, points are pre-merged before the greedy passes
+// (which take time quadratic in the boxes they start from).
+constexpr std::size_t k_points_folded_one_by_one = 512;
+
 std::vector<Box> fold_boxes(std::vector<Box> boxes) {
     if (boxes.size() < 2) return boxes;
     // When only one dimension varies, all boxes are one.
@@ -344,6 +348,29 @@ std::vector<Box> fold_boxes(std::vector<Box> boxes) {
         for (const auto& b : boxes)
             one[which].insert(b[which].begin(), b[which].end());
         return {one};
+    }
+    // Many points: first merge them dimension by dimension (boxes that agree in all the
+    // other dimensions become one), so the greedy passes below start from a few boxes
+    // instead of thousands of points. ClusterShell starts from the points; both give the
+    // same fold for the lists clusters have (rows of racks, nodes), and this stays fast.
+    if (boxes.size() > k_points_folded_one_by_one) {
+        for (std::size_t d = boxes[0].size(); d-- > 0;) {
+            std::map<Box, Numbers> rows; // the box without dimension d -> its numbers there
+            for (auto& b : boxes) {
+                Numbers numbers = std::move(b[d]);
+                b[d].clear();
+                rows[b].insert(numbers.begin(), numbers.end());
+            }
+            boxes.clear();
+            for (auto& [rest, numbers] : rows) {
+                boxes.push_back(rest);
+                boxes.back()[d] = std::move(numbers);
+            }
+        }
+        if (boxes.size() > k_points_folded_one_by_one) { // scattered: fold no further
+            std::stable_sort(boxes.begin(), boxes.end(), box_before);
+            return boxes;
+        }
     }
     // Greedy merging: quick passes (each box against its next neighbours until one does
     // not merge), then full passes once the quick ones find nothing.
