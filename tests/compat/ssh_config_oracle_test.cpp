@@ -128,6 +128,19 @@ std::string join(const std::vector<std::string>& v) {
     return out;
 }
 
+// A ProxyJump chain in one normal form: [user@]host[:port] hops, numeric hosts bracketed.
+std::string chain_text(const std::vector<config::JumpHop>& hops) {
+    std::string chain;
+    for (const auto& hop : hops) {
+        bool numeric = hop.host.find(':') != std::string::npos ||
+                       hop.host.find_first_not_of("0123456789.") == std::string::npos;
+        std::string h = numeric ? "[" + hop.host + "]" : hop.host;
+        chain += fmt::format("{}{}{}{}", chain.empty() ? "" : ",", hop.user ? *hop.user + "@" : "",
+                             h, hop.port ? ":" + std::to_string(*hop.port) : "");
+    }
+    return chain;
+}
+
 // clusterctl's options in ssh -G's words, for the keys clusterctl reads.
 std::map<std::string, std::string> ours_as_dump(const config::SshOptions& o,
                                                 const config::LocalHost& local) {
@@ -147,14 +160,7 @@ std::map<std::string, std::string> ours_as_dump(const config::SshOptions& o,
     if (o.identity_agent) m["identityagent"] = *o.identity_agent;
     if (o.proxy_command) m["proxycommand"] = *o.proxy_command;
     // ProxyJump none: ssh -G prints nothing (as if unset), and so does this.
-    std::string chain;
-    for (const auto& hop : o.proxy_jump) {
-        bool numeric = hop.host.find(':') != std::string::npos ||
-                       hop.host.find_first_not_of("0123456789.") == std::string::npos;
-        std::string h = numeric ? "[" + hop.host + "]" : hop.host;
-        chain += fmt::format("{}{}{}{}", chain.empty() ? "" : ",", hop.user ? *hop.user + "@" : "",
-                             h, hop.port ? ":" + std::to_string(*hop.port) : "");
-    }
+    std::string chain = chain_text(o.proxy_jump);
     if (!chain.empty()) m["proxyjump"] = chain;
     if (!o.user_known_hosts_files.empty()) m["userknownhostsfile"] = join(o.user_known_hosts_files);
     if (o.user_known_hosts_none) m["userknownhostsfile"] = "none";
@@ -179,17 +185,7 @@ std::map<std::string, std::string> theirs(const Dump& d, const config::LocalHost
         if (v == "none") {
             m["proxyjump"] = "none";
         } else {
-            auto hops = config::parse_jump_chain(v, {"ssh -G", 1, 1});
-            std::string chain;
-            for (const auto& hop : *hops) {
-                bool numeric = hop.host.find(':') != std::string::npos ||
-                               hop.host.find_first_not_of("0123456789.") == std::string::npos;
-                std::string h = numeric ? "[" + hop.host + "]" : hop.host;
-                chain += fmt::format("{}{}{}{}", chain.empty() ? "" : ",",
-                                     hop.user ? *hop.user + "@" : "", h,
-                                     hop.port ? ":" + std::to_string(*hop.port) : "");
-            }
-            m["proxyjump"] = chain;
+            m["proxyjump"] = chain_text(*config::parse_jump_chain(v, {"ssh -G", 1, 1}));
         }
     }
     // Files: only where the config set them (ssh fills in its own defaults otherwise).
