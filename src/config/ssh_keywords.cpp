@@ -7,19 +7,13 @@
 namespace clusterctl::config::ssh_keywords {
 namespace {
 
-struct Entry {
-    std::string_view display; // as ssh_config(5) spells it
-    Use use;
-    std::string_view why = {};
-};
-
 constexpr std::string_view k_algorithms = "libssh2's own choice of signature algorithms is used";
 constexpr std::string_view k_never_run = "clusterctl never runs a command named in ssh_config "
                                          "other than ProxyCommand";
 
 // OpenSSH 9.2's readconf.c keywords (aliases included; deprecated and unsupported ones are
 // accepted and ignored, as ssh does).
-constexpr Entry k_entries[] = {
+constexpr Keyword k_keywords[] = {
     // Read.
     {"Host", Use::read},
     {"Match", Use::read},
@@ -152,16 +146,6 @@ constexpr Entry k_entries[] = {
     {"UseRsh", Use::no_effect},
 };
 
-const std::vector<Keyword>& table() {
-    static const std::vector<Keyword> keywords = [] {
-        std::vector<Keyword> out;
-        for (const auto& e : k_entries)
-            out.push_back({e.display, e.use, e.why});
-        return out;
-    }();
-    return keywords;
-}
-
 bool same_lower(std::string_view display, std::string_view lower) {
     return display.size() == lower.size() && util::to_lower(display) == lower;
 }
@@ -169,14 +153,14 @@ bool same_lower(std::string_view display, std::string_view lower) {
 } // namespace
 
 const Keyword* find(std::string_view lower_case_name) {
-    for (const auto& k : table())
+    for (const auto& k : k_keywords)
         if (same_lower(k.name, lower_case_name)) return &k;
     return nullptr;
 }
 
 std::string_view suggestion(std::string_view lower_case_name) {
     std::vector<std::string> names;
-    for (const auto& k : table())
+    for (const auto& k : k_keywords)
         names.push_back(util::to_lower(k.name));
     auto match = util::closest_match(lower_case_name, names);
     return match ? display_name(*match) : std::string_view{};

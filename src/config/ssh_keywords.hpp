@@ -15,7 +15,7 @@ enum class Use {
 };
 
 struct Keyword {
-    std::string_view name; // lower case
+    std::string_view name; // as ssh_config(5) spells it (matched in any case)
     Use use;
     std::string_view why = {}; // not_applied: what clusterctl does instead
 };
