@@ -58,6 +58,15 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
     app.add_option("--retries", o.retries,
                    "Connection attempts after a failed one, with backoff (default 0)")
         ->option_text("N");
+    app.add_option("--set", o.sets,
+                   "Override a config value, the value in YAML (repeatable): "
+                   "--set train.nproc_per_node=4 --set 'train.args=[--steps, 100]'")
+        ->option_text("KEY=VALUE")
+        ->allow_extra_args(false);
+    app.add_option("--env", o.envs,
+                   "Export NAME=VALUE on every node, over the config's env: (repeatable)")
+        ->option_text("NAME=VALUE")
+        ->allow_extra_args(false);
     app.add_flag("--no-prefix", o.no_prefix, "Remote lines without the 'host: ' prefix");
     app.add_flag("-b,--gather", o.gather,
                  "Fold identical output of several hosts into one block (like clush -b)");
@@ -178,6 +187,8 @@ void define_commands(CLI::App& app, GlobalOptions& options, CommandTable& table)
     app.footer(k_footer);
     set_hosts_command(app, table);
     set_validate_command(app, table);
+    set_render_command(app, table);
+    set_schema_command(app, table);
     set_exec_command(app, table);
     set_push_command(app, table);
     set_setup_command(app, table);

@@ -31,6 +31,29 @@ util::SourceLocation CommandLine::at_value(std::initializer_list<std::string_vie
     return at_arg(0);
 }
 
+std::vector<std::pair<std::string, util::SourceLocation>>
+CommandLine::values_of(std::initializer_list<std::string_view> names) const {
+    std::vector<std::pair<std::string, util::SourceLocation>> values;
+    for (std::size_t i = 1; i < m_args.size(); ++i) {
+        std::string_view arg = m_args[i];
+        if (arg == "--") break;
+        for (std::string_view name : names) {
+            if (arg == name && i + 1 < m_args.size()) {
+                values.emplace_back(m_args[i + 1], at_arg(i + 1));
+                ++i;
+                break;
+            }
+            if (name.starts_with("--") && arg.starts_with(name) && arg.size() > name.size() &&
+                arg[name.size()] == '=') {
+                values.emplace_back(std::string(arg.substr(name.size() + 1)),
+                                    at_arg(i).advanced(static_cast<int>(name.size()) + 1));
+                break;
+            }
+        }
+    }
+    return values;
+}
+
 util::SourceLocation CommandLine::at_token(std::string_view token) const {
     for (std::size_t i = 1; i < m_args.size(); ++i)
         if (m_args[i] == token) return at_arg(i);

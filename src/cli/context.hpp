@@ -28,8 +28,10 @@ struct GlobalOptions {
     std::string connect_timeout; // seconds
     std::string timeout;         // seconds
     std::string log_dir;
-    std::string job_id;  // names the run: logs, rendezvous id
-    std::string retries; // connection attempts after the first
+    std::string job_id;            // names the run: logs, rendezvous id
+    std::string retries;           // connection attempts after the first
+    std::vector<std::string> sets; // --set KEY=VALUE over the config's values
+    std::vector<std::string> envs; // --env NAME=VALUE into its env:
     bool no_prefix = false;
     bool gather = false;
     bool dry_run = false;
@@ -80,6 +82,8 @@ int report_error(Context& ctx, const util::Diagnostic& d);
 // Every subcommand registers itself here: its flags, its help example, its action.
 void set_hosts_command(CLI::App& app, CommandTable& table);
 void set_validate_command(CLI::App& app, CommandTable& table);
+void set_render_command(CLI::App& app, CommandTable& table);
+void set_schema_command(CLI::App& app, CommandTable& table);
 void set_exec_command(CLI::App& app, CommandTable& table);
 void set_push_command(CLI::App& app, CommandTable& table);
 void set_setup_command(CLI::App& app, CommandTable& table);

@@ -1,5 +1,6 @@
 #include "detached.hpp"
 
+#include "after_steps.hpp"
 #include "clusterctl/plan/detached_job.hpp"
 #include "clusterctl/util/unique_fd.hpp"
 #include "inputs.hpp"
@@ -69,6 +70,7 @@ nlohmann::json job_json(const report::JobRecord& record, std::optional<long> sup
         {"nodes", record.nodes},
         {"supervisor_pid", supervisor ? nlohmann::json(*supervisor) : nullptr},
         {"attached", record.attached},
+        {"after", record.after.empty() ? nlohmann::json() : nlohmann::json(record.after)},
         {"first_failure", nullptr}};
     if (const auto& f = record.first_failure) j["first_failure"] = report::first_failure_json(*f);
     if (!record.attempts.empty()) {
@@ -102,6 +104,10 @@ util::Result<report::JobRecord> load_job(Context& ctx, const std::string& job,
     if (o.hosts.empty()) o.hosts = record->hosts;
     if (o.exclude.empty()) o.exclude = record->exclude;
     if (o.ssh_config.empty()) o.ssh_config = record->ssh_config;
+    if (o.sets.empty() && o.envs.empty()) {
+        o.sets = record->sets;
+        o.envs = record->envs;
+    }
     ctx.secrets_needed = false;
     return record;
 }
@@ -315,14 +321,25 @@ int supervise_job(Context& ctx, const report::JobRecord& started) {
             if (relaunch(ctx, record, attempt_index, *next)) continue;
             end.outcome = report::JobOutcome::failed;
         }
+        bool succeeded = end.outcome == report::JobOutcome::succeeded;
         update([&](report::JobRecord& r) {
             r.outcome = end.outcome;
             r.ended = utc_timestamp();
             r.first_failure = end.first_failure;
+            if (succeeded) r.after = "running";
         });
         ctx.err << fmt::format("clusterctl: {} job {} {}\n", utc_timestamp(), record.job_id,
                                report::to_string(end.outcome));
-        return report::went_wrong(end.outcome) ? 1 : 0;
+        if (!succeeded) return report::went_wrong(end.outcome) ? 1 : 0;
+        auto after = run_after_steps(ctx, record.job_id, record.nodes, "");
+        update([&](report::JobRecord& r) {
+            r.after = !after ? "" : after->exit_code == 0 ? "succeeded" : "failed";
+            if (after && after->first_failure) r.first_failure = after->first_failure;
+        });
+        if (after)
+            ctx.err << fmt::format("clusterctl: {} job {}: after: steps {}\n", utc_timestamp(),
+                                   record.job_id, after->exit_code == 0 ? "succeeded" : "failed");
+        return after ? after->exit_code : 0;
     }
 }
 
@@ -344,8 +361,20 @@ std::string describe_state(const report::JobRecord& record, std::optional<long> 
             text += fmt::format("  {} | {}\n", f.node, line);
         return text;
     }
+    if (record.after == "failed" && record.first_failure) {
+        const auto& f = *record.first_failure;
+        std::string text = fmt::format(
+            "{}training succeeded ({}); the after: steps FAILED: {} failed in '{}'{}{}\n", head,
+            record.ended, f.node, f.stage,
+            f.exit_code ? fmt::format(" (exit {})", *f.exit_code) : "",
+            f.message.empty() ? "" : ": " + f.message);
+        for (const auto& line : f.last_lines)
+            text += fmt::format("  {} | {}\n", f.node, line);
+        return text;
+    }
     if (record.outcome != report::JobOutcome::none)
-        return fmt::format("{}{} ({})\n", head, report::to_string(record.outcome), record.ended);
+        return fmt::format("{}{} ({}){}\n", head, report::to_string(record.outcome), record.ended,
+                           record.after.empty() ? "" : "; after: steps " + record.after);
     if (record.attached && supervisor)
         return fmt::format("{}running, attached to clusterctl (pid {}); its lines are in {}\n",
                            head, *supervisor, record.log_dir);

@@ -53,19 +53,44 @@ util::Result<config::Overrides> overrides_from_flags(const Context& ctx) {
     return flags;
 }
 
+// --set and --env, each where it was typed (or, restored from a job's record, the record).
+std::vector<config::ConfigOverride> config_overrides(const Context& ctx) {
+    std::vector<config::ConfigOverride> overrides;
+    auto add = [&](config::ConfigOverride::Kind kind, const std::vector<std::string>& values,
+                   std::string_view flag) {
+        auto typed = ctx.line.values_of({flag});
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            bool here = i < typed.size() && typed[i].first == values[i];
+            overrides.push_back(
+                {kind, values[i],
+                 here ? typed[i].second : util::SourceLocation{"the job's record", 1, 1}});
+        }
+    };
+    add(config::ConfigOverride::Kind::set, ctx.options.sets, "--set");
+    add(config::ConfigOverride::Kind::env, ctx.options.envs, "--env");
+    return overrides;
+}
+
 util::Result<std::optional<config::TrainingConfig>> load_config(const Context& ctx) {
     const GlobalOptions& o = ctx.options;
     bool hosts_from_flags = !o.hostfile.empty() || !o.hosts.empty();
     if (!ctx.config_given) {
         if (!util::file_exists(o.config_path)) {
-            if (hosts_from_flags) return std::optional<config::TrainingConfig>{};
+            if (hosts_from_flags && o.sets.empty() && o.envs.empty())
+                return std::optional<config::TrainingConfig>{};
+            if (hosts_from_flags) { // no file: a config of the flags alone (--env for exec)
+                auto flags_only = config::parse_training_config("", o.config_path, ctx.env,
+                                                                config_overrides(ctx));
+                if (!flags_only) return fail(flags_only.error());
+                return std::optional<config::TrainingConfig>(std::move(*flags_only));
+            }
             return fail(error_at(ctx.line.at_arg(0),
                                  fmt::format("no config: ./{} not found", o.config_path),
                                  "give -c FILE, --hostfile FILE or -w HOSTS"));
         }
     }
-    auto loaded =
-        config::load_training_config(o.config_path, ctx.env, ctx.line.at_value({"-c", "--config"}));
+    auto loaded = config::load_training_config(
+        o.config_path, ctx.env, ctx.line.at_value({"-c", "--config"}), config_overrides(ctx));
     if (!loaded) return fail(loaded.error());
     return std::optional<config::TrainingConfig>(std::move(*loaded));
 }

@@ -88,13 +88,14 @@ util::Result<std::vector<std::string>> pick_nodes(const report::JobRecord& recor
 int job_exit_code(Context& ctx, const std::string& job_id) {
     std::string dir = report::job_record_dir(ctx.env.home());
     auto record = report::read_job_record(dir, job_id, {});
-    for (int i = 0; i < 300 && record && record->outcome == report::JobOutcome::none &&
+    for (int i = 0; i < 300 && record &&
+                    (record->outcome == report::JobOutcome::none || record->after == "running") &&
                     running_supervisor(dir, job_id);
          ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         record = report::read_job_record(dir, job_id, {});
     }
-    return record && report::went_wrong(record->outcome) ? 1 : 0;
+    return record && report::job_failed(*record) ? 1 : 0;
 }
 
 // `logs` without -f: every node's lines, stamped on the node as they were written, merged
@@ -162,7 +163,7 @@ int run_status(Context& ctx, const report::JobRecord& record) {
             ctx.out << describe_job(record, supervisor);
         // Ended badly, or its clusterctl went without recording an end (lost).
         bool lost = record.outcome == report::JobOutcome::none && !supervisor;
-        return report::went_wrong(record.outcome) || lost ? 1 : 0;
+        return report::job_failed(record) || lost ? 1 : 0;
     }
     if (!json) ctx.out << describe_job(record, supervisor) << std::flush;
     // With --json the nodes' lines are not shown: the one document says it all.
@@ -176,7 +177,7 @@ int run_status(Context& ctx, const report::JobRecord& record) {
     auto summary = run_job_plan(run_ctx, record, plan::JobAction::status, code);
     if (!summary) return code;
     using Kind = report::NodeJobState::Kind;
-    bool failed = report::went_wrong(record.outcome), unknown = false;
+    bool failed = report::job_failed(record), unknown = false;
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& h : summary->hosts) {
         auto state = report::parse_job_state(h.steps.empty() ? "" : h.steps.back().job);

@@ -99,7 +99,8 @@ int execute_plan(Context& ctx, const Inputs& inputs, const plan::LaunchPlan& pla
     if (ctx.options.json) ctx.out << json.dump() << "\n" << std::flush;
     auto code = report::exit_code_of(summary);
     bool color = use_color(ctx, ctx.terminal.err);
-    if (plan.action == plan::Action::setup && !ctx.options.json && !ctx.options.quiet)
+    bool steps = plan.action == plan::Action::setup || plan.action == plan::Action::after;
+    if (steps && !ctx.options.json && !ctx.options.quiet)
         ctx.err << "clusterctl: steps per host\n" << report::render_step_table(summary, color);
     if (!ctx.options.quiet || code != report::ExitCode::success)
         ctx.err << report::render_summary_text(summary, color) << std::flush;

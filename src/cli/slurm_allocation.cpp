@@ -25,17 +25,6 @@ std::string trim(const std::string& text) {
     return std::string(util::trim(text));
 }
 
-std::vector<std::string> split(std::string_view text, char by) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-        std::size_t at = text.find(by, start);
-        parts.emplace_back(text.substr(start, at - start));
-        if (at == std::string_view::npos) return parts;
-        start = at + 1;
-    }
-}
-
 // Slurm's pending reasons that no wait will clear: the request is wrong, not early.
 constexpr std::string_view k_never_reasons[] = {
     "PartitionTimeLimit",
@@ -74,7 +63,7 @@ std::string queue_position(const std::string& job_id, const std::string& partiti
     auto queued =
         run_command({"squeue", "-h", "-t", "PENDING", "-p", partition, "-S", "-p", "-o", "%i"});
     if (queued.status != 0) return "";
-    auto ids = split(trim(queued.out), '\n');
+    auto ids = util::split(trim(queued.out), '\n');
     auto it = std::find(ids.begin(), ids.end(), job_id);
     if (it == ids.end()) return "";
     std::size_t ahead = static_cast<std::size_t>(it - ids.begin());
@@ -189,7 +178,7 @@ Allocated request_allocation(Context& ctx, const config::TrainingConfig& config,
     auto began = std::chrono::steady_clock::now();
     while (true) {
         auto seen = run_command({"squeue", "-h", "-j", id, "-o", "%T|%r|%N|%P"});
-        auto parts = split(trim(seen.out), '|');
+        auto parts = util::split(trim(seen.out), '|');
         std::string state = parts.size() > 0 ? parts[0] : "";
         std::string reason = parts.size() > 1 ? parts[1] : "";
         if (state == "RUNNING" && parts.size() > 2 && !parts[2].empty()) {

@@ -197,6 +197,10 @@ int submit_detached_train(Context& ctx, const Inputs& inputs, bool no_check) {
     batch.config = absolute(ctx.options.config_path);
     batch.job_id = job;
     batch.no_check = no_check;
+    for (const auto& set : ctx.options.sets)
+        batch.overrides.insert(batch.overrides.end(), {"--set", set});
+    for (const auto& env : ctx.options.envs)
+        batch.overrides.insert(batch.overrides.end(), {"--env", env});
     if (!ctx.options.log_dir.empty())
         batch.log_dir = absolute(util::expand_tilde(ctx.options.log_dir, ctx.env));
     std::string secrets = secrets_file_text(inputs, ctx.env);

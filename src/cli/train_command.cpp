@@ -1,3 +1,4 @@
+#include "after_steps.hpp"
 #include "clusterctl/plan/planner.hpp"
 #include "clusterctl/report/job_record.hpp"
 #include "clusterctl/report/run_report.hpp"
@@ -37,6 +38,8 @@ report::JobRecord job_record_for(const Context& ctx, const plan::LaunchPlan& pla
     record.hosts = ctx.options.hosts;
     record.exclude = ctx.options.exclude;
     record.ssh_config = absolute(util::expand_tilde(ctx.options.ssh_config, ctx.env));
+    record.sets = ctx.options.sets;
+    record.envs = ctx.options.envs;
     for (const auto& h : plan.hosts)
         record.nodes.push_back(h.name);
     // Inside a Slurm job; the batch job of `train --detach` when it says so.
@@ -82,11 +85,26 @@ public:
         save();
     }
     const report::JobRecord& record() const { return m_record; }
-    int end(Context& ctx, const report::RunSummary& summary, int code) {
+    // Training has succeeded: the after: steps run now, on `nodes`.
+    int end_with_after_steps(Context& ctx, const report::RunSummary& summary,
+                             const std::vector<std::string>& nodes, const std::string& log_root) {
+        m_record.after = "running";
+        save();
+        auto after = run_after_steps(ctx, summary.job_id, nodes,
+                                     log_root.empty() ? "" : log_root + "/after");
+        if (!after) m_record.after.clear();
+        int code = end(ctx, summary, 0, after ? after->first_failure : std::nullopt);
+        if (!after) return code;
+        m_record.after = after->exit_code == 0 ? "succeeded" : "failed";
+        save();
+        return after->exit_code;
+    }
+    int end(Context& ctx, const report::RunSummary& summary, int code,
+            std::optional<report::JobRecord::FirstFailure> after_failure = std::nullopt) {
         if (m_record.job_id.empty()) return code;
         report::JobEnd end = report::attached_end(summary);
         m_record.outcome = end.outcome;
-        m_record.first_failure = end.first_failure;
+        m_record.first_failure = after_failure ? after_failure : end.first_failure;
         m_record.ended = utc_timestamp();
         save();
         if (!m_error.empty() && !ctx.options.quiet)
@@ -146,6 +164,7 @@ int train_attached(Context& ctx, bool no_check) {
                 launch.preflight = attempt == 0 && !no_check;
                 launch.attempt = attempt;
                 launch.nodes = nodes;
+                launch.after_steps = ctx.options.dry_run;
                 if (in.config && in.config->train) train = *in.config->train;
                 hosts = in.inventory.hosts;
                 return plan::plan_train(launch);
@@ -164,7 +183,9 @@ int train_attached(Context& ctx, bool no_check) {
                 if (train && train->restarts > 0) attached.begin_attempt(plan, resumed_from);
             });
         if (!seen) return code; // a dry run, or nothing could start
-        if (!train || train->restarts == 0) return attached.end(ctx, *seen, code);
+        if (!train || train->restarts == 0)
+            return code == 0 ? attached.end_with_after_steps(ctx, *seen, ran, log_root)
+                             : attached.end(ctx, *seen, code);
         if (!recovery) recovery.emplace(ctx, *train, hosts, seen->job_id, log_root);
         report::AttemptRecord& record = attached.end_attempt(*seen);
         double seconds =
@@ -180,6 +201,8 @@ int train_attached(Context& ctx, bool no_check) {
                 for (std::size_t i = 0; i < attached.record().attempts.size(); ++i)
                     ctx.err << "  " << report::describe_attempt(i, attached.record().attempts[i])
                             << "\n";
+            if (code == 0 && !interrupted)
+                return attached.end_with_after_steps(ctx, *seen, ran, log_root);
             return attached.end(ctx, *seen, interrupted ? 130 : code);
         }
         nodes = *next;
@@ -259,6 +282,7 @@ void set_train_command(CLI::App& app, CommandTable& table) {
                 plan::PlanInputs train = in;
                 train.preflight = !*no_check;
                 train.detach = true;
+                train.after_steps = ctx.options.dry_run;
                 return plan::plan_train(train);
             },
             [&ctx](const plan::LaunchPlan& plan, const report::RunSummary& summary, int code) {

@@ -24,6 +24,7 @@ void set_validate_command(CLI::App& app, CommandTable& table) {
         std::vector<util::Result<plan::LaunchPlan>> plans;
         if (config && !config->setup.empty()) plans.push_back(plan::plan_setup(in));
         if (config && !config->download.empty()) plans.push_back(plan::plan_download(in));
+        in.after_steps = true; // after: steps are checked with the launch
         if (config && config->train) plans.push_back(plan::plan_train(in));
         for (const auto& p : plans)
             if (!p) return report_error(ctx, p.error());

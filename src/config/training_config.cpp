@@ -23,8 +23,9 @@ using util::Status;
 
 class ConfigParser {
 public:
-    ConfigParser(std::string path, const util::Environment& env)
-        : m_env(env), m_yaml(std::move(path), {}) {
+    ConfigParser(std::string path, const util::Environment& env,
+                 const std::vector<ConfigOverride>& overrides)
+        : m_env(env), m_overrides(overrides), m_yaml(std::move(path), {}) {
         m_yaml.set_lookup([this](std::string_view name) { return lookup(name); });
     }
 
@@ -39,6 +40,7 @@ public:
         }
         m_config.path = m_yaml.file();
         m_config.dir = util::parent_directory(m_config.path);
+        if (auto s = apply_overrides(root); !s) return fail(s.error());
         if (root.IsNull()) return m_config; // an empty file is an empty config
         if (auto s = m_yaml.expect_map(root, "the config"); !s) return fail(s.error());
         if (auto s = m_yaml.check_keys(root, "", keys_under("")); !s) return fail(s.error());
@@ -52,15 +54,99 @@ public:
             {"activate", &ConfigParser::parse_activate}, {"setup", &ConfigParser::parse_setup},
             {"download", &ConfigParser::parse_download}, {"train", &ConfigParser::parse_train},
             {"node_env", &ConfigParser::parse_node_env}, {"slurm", &ConfigParser::parse_slurm},
+            {"after", &ConfigParser::parse_after},
         };
         for (auto [key, parser] : sections) {
             if (!root[key]) continue;
             if (auto s = (this->*parser)(root[key]); !s) return fail(s.error());
         }
+        if (!m_config.after.empty() && !m_config.train)
+            return fail(error_at(m_config.after.front().where,
+                                 "after: steps run once training has succeeded, but the config "
+                                 "has no train: section",
+                                 "add train:, or make these setup: steps"));
         return m_config;
     }
 
 private:
+    // --set and --env, over the file's values: each names a key of the schema (env.NAME
+    // for --env) and replaces its value there, or adds it; its errors point at the flag.
+    Status apply_overrides(YAML::Node& root) {
+        if (m_overrides.empty()) return util::Ok{};
+        if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+        if (!root.IsMap()) return util::Ok{}; // the file's own error comes first
+        for (const auto& o : m_overrides) {
+            bool env = o.kind == ConfigOverride::Kind::env;
+            std::size_t eq = o.text.find('=');
+            if (eq == std::string::npos || eq == 0)
+                return fail(error_at(
+                    o.where,
+                    fmt::format("{} {} is not {}", env ? "--env" : "--set", util::quoted(o.text),
+                                env ? "NAME=VALUE" : "KEY=VALUE"),
+                    env ? "e.g. --env NCCL_DEBUG=INFO" : "e.g. --set train.nproc_per_node=4"));
+            std::string key = o.text.substr(0, eq), text = o.text.substr(eq + 1);
+            util::SourceLocation value_at = o.where.advanced(static_cast<int>(eq) + 1);
+            std::vector<std::string> path;
+            if (env) {
+                if (!is_variable_name(key))
+                    return fail(error_at(
+                        o.where, fmt::format("--env: bad variable name {}", util::quoted(key)),
+                        "names hold letters, digits and '_'"));
+                path = {"env", key};
+            } else {
+                path = util::split(key, '.');
+                if (auto s = known_key(path, key, o.where); !s) return s;
+            }
+            YAML::Node value;
+            if (env) {
+                value = YAML::Node(text);
+            } else {
+                try {
+                    value = YAML::Load(text);
+                } catch (const YAML::Exception& e) {
+                    return fail(error_at(value_at.advanced(e.mark.is_null() ? 0 : e.mark.column),
+                                         "--set value: YAML syntax: " + e.msg,
+                                         "quote the value for the shell: --set "
+                                         "'train.args=[--steps, 100]'"));
+                }
+            }
+            m_yaml.add_origin(value, value_at);
+            YAML::Node map = root;
+            for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+                if (!map[path[i]].IsMap()) map[path[i]] = YAML::Node(YAML::NodeType::Map);
+                YAML::Node next = map[path[i]];
+                map.reset(next);
+            }
+            map[path.back()] = value;
+            for (auto it = map.begin(); it != map.end(); ++it)
+                if (it->first.Scalar() == path.back()) m_yaml.add_origin(it->first, o.where);
+        }
+        return util::Ok{};
+    }
+
+    // A --set key names a key of the schema ("train.args", "env.NCCL_DEBUG", "setup"):
+    // not inside a list's items (set the whole list).
+    static Status known_key(const std::vector<std::string>& path, const std::string& key,
+                            const util::SourceLocation& where) {
+        std::vector<std::string> keys;
+        for (const auto& entry : config_schema()) {
+            std::vector<std::string> parts = util::split(std::string(entry.path), '.');
+            if (entry.path.find("[]") != std::string_view::npos) continue;
+            keys.emplace_back(entry.path);
+            if (parts.size() != path.size()) continue;
+            bool same = true;
+            for (std::size_t i = 0; i < parts.size() && same; ++i)
+                same = parts[i] == "*" ? !path[i].empty() : parts[i] == path[i];
+            if (same) return util::Ok{};
+        }
+        std::string hint = util::did_you_mean(key, keys);
+        return fail(error_at(where, fmt::format("--set: unknown config key {}", util::quoted(key)),
+                             hint.empty() ? "keys as in docs/CONFIG.md, joined by '.': "
+                                            "train.nproc_per_node; a list as a whole: "
+                                            "--set 'train.args=[--steps, 100]'"
+                                          : hint));
+    }
+
     // Where yaml-cpp's mark points, kept inside the text: a mark past the end of its line
     // (after a control byte, or at the end of the file) is shown at the line's end.
     util::SourceLocation mark_in(std::string_view text, const YAML::Mark& mark) const {
@@ -336,12 +422,21 @@ private:
     }
 
     Status parse_setup(const YAML::Node& node) {
-        if (auto s = m_yaml.expect_list(node, "setup"); !s) return s;
+        return parse_steps(node, "setup", m_config.setup);
+    }
+    Status parse_after(const YAML::Node& node) {
+        return parse_steps(node, "after", m_config.after);
+    }
+
+    // setup: and after: (same shape): steps run in order on the hosts each names.
+    Status parse_steps(const YAML::Node& node, const std::string& list,
+                       std::vector<SetupStep>& into) {
+        if (auto s = m_yaml.expect_list(node, list); !s) return s;
         std::size_t index = 0;
         for (const auto& item : node) {
-            std::string what = fmt::format("setup[{}]", index++);
+            std::string what = fmt::format("{}[{}]", list, index++);
             if (auto s = m_yaml.expect_map(item, what); !s) return s;
-            if (auto s = m_yaml.check_keys(item, what, keys_under("setup[]")); !s) return s;
+            if (auto s = m_yaml.check_keys(item, what, keys_under(list + "[]")); !s) return s;
             SetupStep step;
             step.where = m_yaml.at(item);
             if (!item["run"])
@@ -353,7 +448,7 @@ private:
                 CLUSTERCTL_TRY(name, m_yaml.string(item["name"], what + ".name"));
                 step.name = *name;
             } else {
-                step.name = fmt::format("step-{}", index);
+                step.name = fmt::format("{}-{}", list == "setup" ? "step" : list, index);
             }
             if (item["creates"]) {
                 CLUSTERCTL_TRY(creates, path_value(item["creates"], what + ".creates"));
@@ -363,12 +458,16 @@ private:
                 CLUSTERCTL_TRY(on, selector(item["on"], what + ".on"));
                 step.on = *on;
             }
-            for (const auto& other : m_config.setup)
+            if (item["activate"]) {
+                CLUSTERCTL_TRY(activate, m_yaml.boolean(item["activate"], what + ".activate"));
+                step.activate = *activate;
+            }
+            for (const auto& other : into)
                 if (other.name == step.name)
-                    return fail(error_at(step.where,
-                                         fmt::format("two setup steps are named '{}'", step.name),
-                                         "give each step its own name"));
-            m_config.setup.push_back(std::move(step));
+                    return fail(error_at(
+                        step.where, fmt::format("two {} steps are named '{}'", list, step.name),
+                        "give each step its own name"));
+            into.push_back(std::move(step));
         }
         return util::Ok{};
     }
@@ -640,6 +739,7 @@ private:
     }
 
     const util::Environment& m_env;
+    const std::vector<ConfigOverride>& m_overrides;
     YamlReader m_yaml;
     TrainingConfig m_config;
 };
@@ -666,16 +766,18 @@ int TrainingConfig::default_slots() const {
 }
 
 util::Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& path,
-                                                   const util::Environment& env) {
-    return ConfigParser(path, env).parse(text);
+                                                   const util::Environment& env,
+                                                   const std::vector<ConfigOverride>& overrides) {
+    return ConfigParser(path, env, overrides).parse(text);
 }
 
 util::Result<TrainingConfig> load_training_config(const std::string& path,
                                                   const util::Environment& env,
-                                                  const util::SourceLocation& origin) {
+                                                  const util::SourceLocation& origin,
+                                                  const std::vector<ConfigOverride>& overrides) {
     auto text = util::read_text_file(path, "config", origin, k_config_file_limit);
     if (!text) return fail(text.error());
-    return parse_training_config(*text, path, env);
+    return parse_training_config(*text, path, env, overrides);
 }
 
 } // namespace clusterctl::config

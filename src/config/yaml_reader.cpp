@@ -29,8 +29,23 @@ std::string kind_name(const YAML::Node& node) {
 
 } // namespace
 
+void YamlReader::add_origin(const YAML::Node& node, const util::SourceLocation& origin) {
+    m_origins.emplace_back(node, origin);
+    if (node.IsMap()) {
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            add_origin(it->first, origin);
+            add_origin(it->second, origin);
+        }
+    } else if (node.IsSequence()) {
+        for (const auto& item : node)
+            add_origin(item, origin);
+    }
+}
+
 util::SourceLocation YamlReader::at(const YAML::Node& node) const {
     YAML::Mark mark = node.Mark();
+    for (const auto& [from, origin] : m_origins)
+        if (from.is(node)) return mark.is_null() ? origin : origin.advanced(mark.column);
     if (mark.is_null()) return {m_file, 1, 1};
     return {m_file, mark.line + 1, mark.column + 1};
 }
@@ -107,6 +122,7 @@ util::Result<std::string> YamlReader::string(const YAML::Node& node, std::string
 // stands when the source really has "${" there; else the error points at the scalar.
 util::SourceLocation YamlReader::inside_scalar(const util::SourceLocation& at,
                                                const util::SourceLocation& scalar) const {
+    if (scalar.file != m_file) return at; // a value given on the command line: one line
     std::size_t start = 0;
     for (int line = 1; line < at.line; ++line) {
         start = m_text.find('\n', start);

@@ -18,6 +18,9 @@ public:
         : m_file(std::move(file)), m_lookup(std::move(lookup)) {}
 
     util::SourceLocation at(const YAML::Node& node) const;
+    // A node (and everything under it) that came from elsewhere than the file: a --set
+    // value parsed from the command line. Its marks count from `origin`.
+    void add_origin(const YAML::Node& node, const util::SourceLocation& origin);
 
     // Unknown or repeated keys of a mapping, with "did you mean" for typos.
     util::Status check_keys(const YAML::Node& map, std::string_view section,
@@ -48,6 +51,7 @@ private:
 
     std::string m_file;
     std::string_view m_text;
+    std::vector<std::pair<YAML::Node, util::SourceLocation>> m_origins;
     VariableLookup m_lookup;
 };
 

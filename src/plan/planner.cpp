@@ -134,6 +134,49 @@ util::Result<LaunchPlan> with_node_env(LaunchPlan plan, const config::TrainingCo
     return plan;
 }
 
+RemoteCommand step_command(const config::TrainingConfig* config, const config::SetupStep& step) {
+    RemoteCommand command = base_command(config);
+    if (!step.activate) command.activate.reset();
+    command.creates = step.creates;
+    command.body.add_command(step.run);
+    return command;
+}
+
+// The hosts of the job `in` plans, node rank 0 first: the attempt's, else the first launch's.
+util::Result<std::vector<config::HostSpec>> job_hosts(const PlanInputs& in,
+                                                      const config::TrainSettings& train) {
+    if (in.nodes.empty()) return launch_hosts(in.inventory, train);
+    std::vector<config::HostSpec> hosts;
+    for (const auto& name : in.nodes) {
+        auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
+                               [&](const auto& h) { return h.name == name; });
+        if (it == in.inventory.hosts.end())
+            return fail(error_at(
+                in.command_at,
+                fmt::format("job {} ran on {}, which is not among the hosts now", in.job_id, name),
+                "give the hostfile and config the job was started with"));
+        hosts.push_back(*it);
+    }
+    return hosts;
+}
+
+// after: steps on the job's nodes (plan.hosts), in train.workdir, knowing the job.
+util::Status add_after_stages(LaunchPlan& plan, const config::TrainingConfig& config,
+                              const std::string& job_id) {
+    const config::TrainSettings& train = *config.train;
+    for (const auto& step : config.after) {
+        RemoteCommand command = step_command(&config, step);
+        command.workdir = train.workdir.value_or("");
+        command.env.push_back({"CLUSTERCTL_JOB_ID", job_id});
+        command.env.push_back({"CLUSTERCTL_CHECKPOINT_DIR", checkpoint_dir(train, job_id)});
+        auto stage = stage_on(plan, step.on, "after: " + step.name, command, 0);
+        if (!stage) return fail(stage.error());
+        stage->all_must_pass = true; // a merge on the first node feeds what follows
+        plan.stages.push_back(std::move(*stage));
+    }
+    return util::Ok{};
+}
+
 } // namespace
 
 std::vector<config::HostSpec> launch_hosts(const config::Inventory& inventory,
@@ -192,10 +235,7 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in) {
                              "add a list of {name, run} steps under setup:"));
     LaunchPlan plan = empty_plan(in, Action::setup);
     for (const auto& step : steps) {
-        RemoteCommand command = base_command(*config);
-        command.creates = step.creates;
-        command.body.add_command(step.run);
-        auto stage = stage_on(plan, step.on, step.name, command, 0);
+        auto stage = stage_on(plan, step.on, step.name, step_command(*config, step), 0);
         if (!stage) return fail(stage.error());
         plan.stages.push_back(std::move(*stage));
     }
@@ -286,21 +326,10 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
                                            : fmt::format(" besides {} spare{}", spares.size(),
                                                          spares.size() == 1 ? "" : "s")),
                 "lower nnodes or add hosts"));
-        plan.hosts = launch_hosts(in.inventory, train);
-    } else {
-        plan.hosts.clear();
-        for (const auto& name : in.nodes) {
-            auto it = std::find_if(in.inventory.hosts.begin(), in.inventory.hosts.end(),
-                                   [&](const auto& h) { return h.name == name; });
-            if (it == in.inventory.hosts.end())
-                return fail(error_at(in.command_at,
-                                     fmt::format("job {} ran on {}, which is not among the "
-                                                 "hosts now",
-                                                 in.job_id, name),
-                                     "give the hostfile and config the job was started with"));
-            plan.hosts.push_back(*it);
-        }
     }
+    auto hosts = job_hosts(in, train);
+    if (!hosts) return fail(hosts.error());
+    plan.hosts = std::move(*hosts);
     std::size_t nnodes = plan.hosts.size();
     if (in.attempt > 0)
         plan.notes.push_back(fmt::format("attempt {} (train.restarts {}): a fresh rendezvous "
@@ -381,6 +410,23 @@ util::Result<LaunchPlan> plan_train(const PlanInputs& in) {
         launch.tasks.push_back({i, std::move(command), {}});
     }
     plan.stages.push_back(std::move(launch));
+    if (in.after_steps && !(*config)->after.empty()) {
+        plan.notes.push_back("after: steps run once training has succeeded (on a detached job, "
+                             "by its supervisor)");
+        if (auto s = add_after_stages(plan, **config, in.job_id); !s) return fail(s.error());
+    }
+    return with_node_env(std::move(plan), *config);
+}
+
+util::Result<LaunchPlan> plan_after(const PlanInputs& in) {
+    auto config = need_config(in, "after");
+    if (!config) return fail(config.error());
+    LaunchPlan plan = empty_plan(in, Action::after);
+    if (!(*config)->train || (*config)->after.empty()) return plan;
+    auto hosts = job_hosts(in, *(*config)->train);
+    if (!hosts) return fail(hosts.error());
+    plan.hosts = std::move(*hosts);
+    if (auto s = add_after_stages(plan, **config, in.job_id); !s) return fail(s.error());
     return with_node_env(std::move(plan), *config);
 }
 

@@ -126,6 +126,7 @@ std::string batch_train_script(const BatchTrain& batch) {
     std::vector<std::string> argv = {batch.clusterctl, "-c", batch.config, "--job-id",
                                      batch.job_id};
     if (!batch.log_dir.empty()) argv.insert(argv.end(), {"--log-dir", batch.log_dir});
+    argv.insert(argv.end(), batch.overrides.begin(), batch.overrides.end());
     argv.push_back("train");
     if (batch.no_check) argv.push_back("--no-check");
     out.add("exec {}\n", util::ShellWords{argv});

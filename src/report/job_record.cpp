@@ -187,6 +187,8 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
     nlohmann::json j{{"job_id", r.job_id},         {"started", r.started}, {"config", r.config},
                      {"hostfile", r.hostfile},     {"hosts", r.hosts},     {"exclude", r.exclude},
                      {"ssh_config", r.ssh_config}, {"nodes", r.nodes}};
+    if (!r.sets.empty()) j["set"] = r.sets;
+    if (!r.envs.empty()) j["env"] = r.envs;
     if (!r.stop_requested.empty()) j["stop_requested"] = r.stop_requested;
     if (r.supervisor_pid > 0) j["supervisor_pid"] = r.supervisor_pid;
     if (!r.slurm_job.empty()) j["slurm"] = {{"job", r.slurm_job}, {"batch", r.slurm_batch}};
@@ -197,6 +199,7 @@ std::string write_job_record(const std::string& dir, const JobRecord& r) {
     if (r.outcome != JobOutcome::none) j["state"] = to_string(r.outcome);
     if (!r.ended.empty()) j["ended"] = r.ended;
     if (const auto& f = r.first_failure) j["first_failure"] = first_failure_json(*f);
+    if (!r.after.empty()) j["after"] = r.after;
     if (!r.attempts.empty()) {
         j["attempts"] = attempts_json(r.attempts);
         j["spares"] = r.spares;
@@ -245,6 +248,7 @@ std::optional<JobRecord> parse_record(const nlohmann::json& j) {
     r.log_dir = text("log_dir");
     r.outcome = parse_job_outcome(text("state"));
     r.ended = text("ended");
+    r.after = text("after");
     if (j.contains("first_failure") && j["first_failure"].is_object()) {
         const auto& f = j["first_failure"];
         JobRecord::FirstFailure failure;
@@ -266,6 +270,8 @@ std::optional<JobRecord> parse_record(const nlohmann::json& j) {
         return out;
     };
     r.spares = names("spares");
+    r.sets = names("set");
+    r.envs = names("env");
     r.left_out = names("left_out");
     r.restarts_used = j.value("restarts_used", 0);
     if (j.contains("attempts") && j["attempts"].is_array())

@@ -69,7 +69,10 @@ ssize_t Connection::on_recv(libssh2_socket_t fd, void* buffer, size_t length, in
     ssize_t n = ::recv(fd, buffer, length, flags);
     if (n < 0) return -errno;
     auto* self = static_cast<Connection*>(*abstract);
-    if (n > 0 && self && fd == self->m_fd.get()) self->m_last_received = Clock::now();
+    if (n > 0 && self && fd == self->m_fd.get()) {
+        self->m_last_received = Clock::now();
+        self->m_heard = true;
+    }
     return n;
 }
 
@@ -88,7 +91,9 @@ std::string Connection::last_error(int code) const {
 util::FailureStage Connection::stage() const {
     switch (m_phase) {
     case Phase::handshaking:
-        return FailureStage::handshake;
+        // Not a byte from the server yet (no SSH banner): the host has not answered, as a
+        // user says it; a server that answered and then stalled fails the handshake.
+        return m_heard ? FailureStage::handshake : FailureStage::connect;
     case Phase::authenticating:
     case Phase::ready:
         return FailureStage::auth;

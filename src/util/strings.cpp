@@ -23,6 +23,17 @@ std::string to_lower(std::string_view text) {
     return out;
 }
 
+std::vector<std::string> split(std::string_view text, char by) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+        std::size_t at = text.find(by, start);
+        parts.emplace_back(text.substr(start, at - start));
+        if (at == std::string_view::npos) return parts;
+        start = at + 1;
+    }
+}
+
 std::vector<std::string_view> split_whitespace(std::string_view text) {
     std::vector<std::string_view> words;
     std::size_t i = 0;
@@ -80,6 +91,13 @@ std::optional<std::string> closest_match(std::string_view word,
             best_distance = d;
             best = candidate;
         }
+    }
+    if (best || word.size() < 3) return best;
+    // A word cut short ("train.nproc"): the one candidate it begins.
+    for (const auto& candidate : candidates) {
+        if (!candidate.starts_with(word)) continue;
+        if (best) return std::nullopt; // several: none is meant more than another
+        best = candidate;
     }
     return best;
 }

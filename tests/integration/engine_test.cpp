@@ -4,6 +4,8 @@
 
 #include "ssh_suite.hpp"
 
+#include <thread>
+
 namespace clusterctl::test_support {
 namespace {
 
@@ -48,27 +50,49 @@ TEST(Engine, ClosedPortIsAConnectFailureAndTheOthersSucceed) {
     EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
 }
 
-TEST(Engine, SilentListenerIsReportedAtTheConnectTimeout) {
+// A listener the kernel accepts for (into the backlog) and that never says a word: the
+// host has not answered (connect); one that sends an SSH banner and then nothing fails in
+// the handshake. Both at the connect timeout.
+TEST(Engine, SilentListenerIsAConnectFailureAndAStalledServerAHandshakeOne) {
     Farm farm(2, test_seed());
-    // Accepts connections (the kernel does, into the backlog) and never says a word.
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(farm.port()));
-    ::inet_pton(AF_INET, farm.address(3).c_str(), &addr.sin_addr);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(fd, 16), 0);
-    write_file(farm.file("hostfile"), read_file(farm.file("hostfile")) + "h003\n");
-    write_file(farm.file("ssh_config"), read_file(farm.file("ssh_config")) +
-                                            "Host h003\n  HostName " + farm.address(3) + "\n");
+    auto listen_on = [&](int host) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(farm.port()));
+        ::inet_pton(AF_INET, farm.address(host).c_str(), &addr.sin_addr);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        EXPECT_EQ(::listen(fd, 16), 0);
+        write_file(farm.file("hostfile"),
+                   read_file(farm.file("hostfile")) + "h00" + std::to_string(host) + "\n");
+        write_file(farm.file("ssh_config"), read_file(farm.file("ssh_config")) + "Host h00" +
+                                                std::to_string(host) + "\n  HostName " +
+                                                farm.address(host) + "\n");
+        return fd;
+    };
+    int silent = listen_on(3), stalled = listen_on(4);
+    std::thread banner([stalled] {
+        int client = ::accept(stalled, nullptr, nullptr);
+        if (client < 0) return;
+        const char text[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+        EXPECT_EQ(::write(client, text, sizeof text - 1), static_cast<ssize_t>(sizeof text - 1));
+        char buffer[4096];
+        while (::read(client, buffer, sizeof buffer) > 0) {
+        }
+        ::close(client);
+    });
     auto r = farm.run({"--connect-timeout", "2", "exec", "--", "true"}, {}, 30s);
-    ::close(fd);
+    ::shutdown(stalled, SHUT_RDWR);
+    ::close(silent);
+    banner.join();
+    ::close(stalled);
     EXPECT_EQ(r.code, 1) << r.err;
     auto h3 = host_in(summary_of(farm), "h003");
-    EXPECT_EQ(h3["stage"], "handshake");
+    EXPECT_EQ(h3["stage"], "connect");
     EXPECT_GE(h3["duration_s"].get<double>(), 2.0);
     EXPECT_LE(h3["duration_s"].get<double>(), 3.0);
-    EXPECT_NE(r.err.find("no answer within 2 s"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("h003 connect: no answer within 2 s"), std::string::npos) << r.err;
+    EXPECT_EQ(host_in(summary_of(farm), "h004")["stage"], "handshake") << r.err;
     EXPECT_EQ(host_in(summary_of(farm), "h001")["state"], "done");
 }
 

@@ -5,7 +5,7 @@
 // that takes a value (cli::describe_options()); then check, setup, download, train and
 // train --detach (and stop) run on a real 2-node sandbox. Each piece of the poison, run,
 // would create a file in a mark folder that every node sees: none may appear, on any
-// node or here. The shell-typed keys (setup run:, activate:) are commands by design:
+// node or here. The shell-typed keys (setup and after run:, activate:) are commands by design:
 // for them the marks MUST appear, which proves the poison would be caught.
 
 #include "clusterctl/cli/app.hpp"
@@ -109,7 +109,7 @@ YAML::Node walk(YAML::Node node, std::string_view path, const std::string& fresh
         if (list) {
             if (!next.IsSequence() || next.size() == 0) {
                 YAML::Node item(YAML::NodeType::Map);
-                if (part == "setup") item["run"] = "true";
+                if (part == "setup" || part == "after") item["run"] = "true";
                 if (part == "download") item["repo"] = "org/model";
                 if (part == "templates") {
                     item["src"] = "train_tiny.py";

@@ -740,6 +740,56 @@ TEST(Detach, TheSupervisorRecoversALostNodeOnASpare) {
     EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
 }
 
+// after: steps run once training has succeeded, on the nodes they name, knowing the job; a
+// failing one fails the run and is on record; a detached job's supervisor runs them too.
+// The overrides are tested here on a real run: --set shortens the job, replaces the list.
+TEST(After, StepsRunOnceTrainingHasSucceededAttachedAndDetached) {
+    Sandbox s(2, "--slots 1");
+    ASSERT_EQ(s.run({"setup"}).code, 0);
+    s.edit_config("train:\n",
+                  "after:\n"
+                  "  - name: merge\n"
+                  "    run: echo \"$CLUSTERCTL_JOB_ID $PWD\" > \"merged-$(hostname)\" && echo "
+                  "merged-ok\n"
+                  "    on: first\n"
+                  "train:\n");
+    auto train = s.run({"--job-id", "after-ok", "train", "--set", "train.args=[--steps, 3]"});
+    ASSERT_EQ(train.code, 0) << train.out << train.err;
+    EXPECT_NE(train.out.find("[default0]:rank 1 step 3 loss"), std::string::npos) << train.out;
+    EXPECT_EQ(train.out.find("step 4 loss"), std::string::npos) << "--set train.args: 3 steps";
+    EXPECT_NE(train.out.find("node-001: merged-ok"), std::string::npos) << train.out;
+    EXPECT_NE(train.err.find("training succeeded; after: merge"), std::string::npos) << train.err;
+    EXPECT_EQ(read_file(s.file("work/merged-node-001")), "after-ok " + s.file("work") + "\n");
+    EXPECT_FALSE(std::filesystem::exists(s.file("work/merged-node-002"))) << "on: first";
+    EXPECT_EQ(s.job_record("after-ok").value("after", ""), "succeeded");
+
+    // A failing step: the run fails (exit 1), the record and status say which and where.
+    auto failing = s.run({"--job-id", "after-bad", "train", "--set", "train.args=[--steps, 2]",
+                          "--set", "after=[{name: upload, run: 'echo nope; exit 3', on: last}]"});
+    EXPECT_EQ(failing.code, 1) << failing.out << failing.err;
+    EXPECT_NE(failing.out.find("node-002: nope"), std::string::npos) << failing.out;
+    auto record = s.job_record("after-bad");
+    EXPECT_EQ(record.value("state", ""), "succeeded") << "the training did";
+    EXPECT_EQ(record.value("after", ""), "failed");
+    auto status = s.run({"status", "after-bad"});
+    EXPECT_EQ(status.code, 1);
+    EXPECT_NE(status.out.find("the after: steps FAILED: node-002 failed in 'after: upload' "
+                              "(exit 3)"),
+              std::string::npos)
+        << status.out;
+
+    // Detached: the supervisor runs them once every node's job has exited 0.
+    auto started = s.run(
+        {"--job-id", "after-detached", "train", "--detach", "--set", "train.args=[--steps, 3]"});
+    ASSERT_EQ(started.code, 0) << started.err;
+    ASSERT_TRUE(eventually(
+        [&] { return s.job_record("after-detached").value("after", "") == "succeeded"; }, 120s))
+        << s.job_record("after-detached").dump();
+    EXPECT_EQ(read_file(s.file("work/merged-node-001")), "after-detached " + s.file("work") + "\n");
+    EXPECT_EQ(s.leftovers(), "");
+    EXPECT_TRUE(eventually([&] { return s.supervisors().empty(); }, 30s));
+}
+
 TEST(Setup, SecondRunSkipsWhatIsDone) {
     Sandbox s(2);
     auto first = s.run({"setup"});

@@ -33,6 +33,10 @@ struct ConfigKey {
     ValueType type;
     std::string_view example; // a value as it would be written, for docs and tests
     std::string_view help;
+    // choice: its words, '|'-separated; integer: words taken besides a number ("auto").
+    std::string_view choices = {};
+    // integer: a form taken besides a number, as a regular expression ("MIN:MAX").
+    std::string_view pattern = {};
 };
 
 std::span<const ConfigKey> config_schema();

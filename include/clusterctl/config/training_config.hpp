@@ -72,11 +72,13 @@ struct SecretSpec {
     util::SourceLocation where;
 };
 
+// A step of setup: or after: (run once training has succeeded).
 struct SetupStep {
     std::string name;
     std::string run; // shell, expanded by the remote shell, not by clusterctl
     std::optional<std::string> creates;
     HostSelector on;
+    bool activate = true; // false: the config's activate: line is not run first
     util::SourceLocation where;
 };
 
@@ -159,19 +161,31 @@ struct TrainingConfig {
     std::vector<SetupStep> setup;
     std::vector<DownloadSpec> download;
     std::optional<TrainSettings> train;
+    std::vector<SetupStep> after; // once train has succeeded, on the job's nodes
 
     // nproc_per_node when it is a number, else 1: the slots of a host without slots=.
     int default_slots() const;
+};
+
+// A value given on the command line over the file's: --set KEY=VALUE (VALUE read as YAML:
+// `train.args=[--steps, 100]`) or --env NAME=VALUE (VALUE as text, into env:).
+struct ConfigOverride {
+    enum class Kind { set, env };
+    Kind kind = Kind::set;
+    std::string text;           // KEY=VALUE as given
+    util::SourceLocation where; // where it starts on the command line
 };
 
 // A clusterctl.yaml is a few KiB (the 405B job's is 3); yaml-cpp takes about a second per
 // 1.5 MB of one scalar, so the file is refused past this, before it is parsed.
 inline constexpr std::size_t k_config_file_limit = std::size_t{1} << 20;
 
-util::Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& path,
-                                                   const util::Environment& env);
-util::Result<TrainingConfig> load_training_config(const std::string& path,
-                                                  const util::Environment& env,
-                                                  const util::SourceLocation& origin);
+util::Result<TrainingConfig>
+parse_training_config(std::string_view text, const std::string& path, const util::Environment& env,
+                      const std::vector<ConfigOverride>& overrides = {});
+util::Result<TrainingConfig>
+load_training_config(const std::string& path, const util::Environment& env,
+                     const util::SourceLocation& origin,
+                     const std::vector<ConfigOverride>& overrides = {});
 
 } // namespace clusterctl::config

@@ -31,11 +31,24 @@ enum class StageRole {
 };
 
 // The subcommand a plan carries out, as the summary names it.
-enum class Action { exec, push, setup, download, check, train, status, logs, stop, watch, stacks };
+enum class Action {
+    exec,
+    push,
+    setup,
+    download,
+    check,
+    train,
+    status,
+    logs,
+    stop,
+    watch,
+    stacks,
+    after
+};
 
 inline const char* to_string(Action action) {
-    constexpr const char* k_names[] = {"exec",   "push", "setup", "download", "check", "train",
-                                       "status", "logs", "stop",  "watch",    "stacks"};
+    constexpr const char* k_names[] = {"exec",   "push", "setup", "download", "check",  "train",
+                                       "status", "logs", "stop",  "watch",    "stacks", "after"};
     return k_names[static_cast<int>(action)];
 }
 

@@ -23,6 +23,9 @@ struct PlanInputs {
     // name, node rank 0 first; empty: the first nnodes hosts that are not spares.
     int attempt = 0;
     std::vector<std::string> nodes{};
+    // train: the after: steps as stages following the launch (a dry run shows them; a run
+    // carries them out apart, with plan_after, once the job has succeeded).
+    bool after_steps = false;
 };
 
 // `command` is run by the remote shell as typed, as ssh and pdsh do with their arguments.
@@ -32,6 +35,9 @@ util::Result<LaunchPlan> plan_setup(const PlanInputs& in);
 util::Result<LaunchPlan> plan_download(const PlanInputs& in);
 util::Result<LaunchPlan> plan_check(const PlanInputs& in);
 util::Result<LaunchPlan> plan_train(const PlanInputs& in);
+// The after: steps of a job that has succeeded, on its nodes (`nodes`, else the first
+// launch's); no stages when the config has none.
+util::Result<LaunchPlan> plan_after(const PlanInputs& in);
 
 // Where `download: distribute: true` keeps the first nodes' downloads of job JOB on this
 // machine: LOCAL_DIR/staging/JOB, one folder in it per download (its stage number).

@@ -65,6 +65,7 @@ struct BatchTrain {
     std::string secrets_file; // "" when the config has no secret from the environment
     std::string log_dir;      // "" : clusterctl's default
     bool no_check = false;
+    std::vector<std::string> overrides; // "--set", "KEY=VALUE", "--env", ... as given
 };
 std::string batch_train_script(const BatchTrain& batch);
 

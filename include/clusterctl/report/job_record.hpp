@@ -47,6 +47,7 @@ struct JobRecord {
     std::string started; // UTC, ISO 8601
     std::string config;  // absolute path of the config it was started with, or empty
     std::string hostfile, hosts, exclude, ssh_config; // the flags it was started with
+    std::vector<std::string> sets, envs;              // --set and --env
     std::vector<std::string> nodes;                   // by node rank
     std::string stop_requested;                       // when `clusterctl stop` was run
     // An attached run (`train` without --detach): the clusterctl running it holds JOB.lock
@@ -76,7 +77,16 @@ struct JobRecord {
     std::vector<AttemptRecord> attempts;
     std::vector<std::string> spares, left_out;
     int restarts_used = 0;
+    // The config's after: steps, once training has succeeded: "" (none, or not yet),
+    // "running", "succeeded" or "failed" (first_failure then names the step's failure;
+    // `outcome` stays succeeded: the training did).
+    std::string after;
 };
+
+// The job went wrong: its training failed or was lost, or its after: steps failed.
+inline bool job_failed(const JobRecord& record) {
+    return went_wrong(record.outcome) || record.after == "failed";
+}
 
 // The folder of records: HOME/.clusterctl/jobs.
 std::string job_record_dir(const std::string& home);

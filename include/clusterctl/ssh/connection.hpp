@@ -100,6 +100,7 @@ private:
     SshShared& m_shared;
 
     Phase m_phase = Phase::idle;
+    bool m_heard = false; // a byte has come from the server
     // Freed in reverse: the agent, then the session (shut down first, so a hung host cannot
     // block this), then the socket.
     struct SessionFreer {

@@ -11,11 +11,14 @@ namespace clusterctl::util {
 std::string_view trim(std::string_view text);
 std::string to_lower(std::string_view text);
 std::vector<std::string_view> split_whitespace(std::string_view text);
+// The parts between each `by` ("a..b" -> a, "", b; "" -> one empty part).
+std::vector<std::string> split(std::string_view text, char by);
 
 // A whole decimal integer in [min, max]; nothing else (no sign games, no trailing text).
 std::optional<long long> parse_int(std::string_view text, long long min, long long max);
 
-// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
+// The candidate closest to `word` by edit distance, if it is close enough to be a typo;
+// else the one candidate that `word` (3 characters or more) is the start of.
 std::optional<std::string> closest_match(std::string_view word,
                                          const std::vector<std::string>& candidates);
 

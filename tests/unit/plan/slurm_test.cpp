@@ -119,8 +119,11 @@ TEST(SlurmCommands, SbatchTakesTheSettingsAsArgumentsAndTheBatchScriptQuotesEver
                            "job-1",
                            "/home/u/.clusterctl/jobs/job-1.secrets",
                            "",
-                           true};
+                           true,
+                           {"--set", "train.args=[--steps, $(reboot)]"}};
     std::string script = plan::batch_train_script(batch);
+    EXPECT_NE(script.find(" --set 'train.args=[--steps, $(reboot)]' train"), std::string::npos)
+        << script;
     EXPECT_NE(script.find("'/home/u/a b/$(touch x).yaml'"), std::string::npos) << script;
     EXPECT_NE(script.find("train --no-check"), std::string::npos) << script;
     EXPECT_NE(script.find("rm -f -- \"$s\""), std::string::npos) << script;
