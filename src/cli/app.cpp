@@ -178,17 +178,27 @@ void set_up_logging(const GlobalOptions& o, std::ostream& err) {
     spdlog::set_default_logger(logger);
 }
 
+constexpr const char* k_description =
+    "clusterctl: launch distributed training on GPU clusters over SSH.\n"
+    "Reads a hostfile and a YAML config, runs every command on every node at once,\nand "
+    "streams the merged logs back.";
+
+} // namespace
+
 // The whole command line: global options, every subcommand and its options.
 void define_commands(CLI::App& app, GlobalOptions& options, CommandTable& table) {
+    app.description(k_description);
     add_global_options(app, options);
     app.set_version_flag("-V,--version", std::string("clusterctl ") + CLUSTERCTL_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
     app.footer(k_footer);
+    set_init_command(app, table);
     set_hosts_command(app, table);
     set_validate_command(app, table);
     set_render_command(app, table);
     set_schema_command(app, table);
+    set_completion_command(app, table);
     set_exec_command(app, table);
     set_push_command(app, table);
     set_setup_command(app, table);
@@ -198,20 +208,13 @@ void define_commands(CLI::App& app, GlobalOptions& options, CommandTable& table)
     set_job_commands(app, table);
 }
 
-constexpr const char* k_description =
-    "clusterctl: launch distributed training on GPU clusters over SSH.\n"
-    "Reads a hostfile and a YAML config, runs every command on every node at once,\nand "
-    "streams the merged logs back.";
-
-} // namespace
-
 int report_error(Context& ctx, const util::Diagnostic& d) {
     ctx.err << d.str() << "\n";
     return report::to_int(report::ExitCode::usage);
 }
 
 std::vector<OptionInfo> describe_options() {
-    CLI::App app(k_description, "clusterctl");
+    CLI::App app("", "clusterctl");
     GlobalOptions options;
     CommandTable table;
     define_commands(app, options, table);
@@ -250,7 +253,7 @@ int run(const std::vector<std::string>& args, const util::Environment& env, std:
         return run(asked, env, out, err, terminal);
     }
     CommandLine line(args);
-    CLI::App app(k_description, "clusterctl");
+    CLI::App app("", "clusterctl");
     GlobalOptions options;
     CommandTable table;
     define_commands(app, options, table);

@@ -79,11 +79,22 @@ using CommandTable = std::map<CLI::App*, CommandAction>;
 // Prints "FILE:LINE:COL: error: ..." on stderr and returns exit code 2.
 int report_error(Context& ctx, const util::Diagnostic& d);
 
+// The whole command line (global options, every subcommand, its flags, help and action):
+// what run() parses, and what the man page and the shell completions are made from.
+void define_commands(CLI::App& app, GlobalOptions& options, CommandTable& table);
+
 // Every subcommand registers itself here: its flags, its help example, its action.
 void set_hosts_command(CLI::App& app, CommandTable& table);
 void set_validate_command(CLI::App& app, CommandTable& table);
+void set_init_command(CLI::App& app, CommandTable& table);
 void set_render_command(CLI::App& app, CommandTable& table);
 void set_schema_command(CLI::App& app, CommandTable& table);
+void set_completion_command(CLI::App& app, CommandTable& table); // and the hidden `manpage`
+
+// Made from define_commands (cli/help_formats.cpp): the man page (roff), and the
+// completion script of "bash" or "zsh".
+std::string man_page();
+std::string completion_script(std::string_view shell);
 void set_exec_command(CLI::App& app, CommandTable& table);
 void set_push_command(CLI::App& app, CommandTable& table);
 void set_setup_command(CLI::App& app, CommandTable& table);

@@ -153,6 +153,8 @@ void Executor::end_task(HostRun& h) {
     m_observer.on_step_end(h.index, step);
     h.link->end_task();
     if (verdict.state != HostState::done) {
+        if (verdict.exit_code == k_exit_not_found && !m_stage->not_found_hint.empty())
+            verdict.message += "; " + m_stage->not_found_hint;
         finish(h, verdict.state, verdict.stage, std::move(verdict.message));
         return;
     }

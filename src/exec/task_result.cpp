@@ -50,6 +50,9 @@ TaskVerdict judge_exit(const TaskEnd& end, const LineTail& tail) {
     if (code == 0) return v;
     v.state = HostState::failed;
     v.stage = FailureStage::exec;
+    if (v.signal->empty() && (code == k_exit_not_found || code == k_exit_not_executable))
+        v.message = code == k_exit_not_found ? "command not found (exit 127)"
+                                             : "command not executable (exit 126)";
     if (!end.started && !end.cancelled && !end.timed_out) {
         // The wrapper's first act is its pgid line: the command never started.
         v.stage = FailureStage::session;
@@ -119,7 +122,9 @@ std::string start_timed_out(const std::string& what, int seconds) {
 }
 
 bool retry_command(const TaskVerdict& verdict, bool cancelling, int attempts, int retries) {
-    return verdict.state == HostState::failed && verdict.stage == FailureStage::exec &&
+    bool missing =
+        verdict.exit_code == k_exit_not_found || verdict.exit_code == k_exit_not_executable;
+    return verdict.state == HostState::failed && verdict.stage == FailureStage::exec && !missing &&
            !cancelling && attempts < retries;
 }
 

@@ -177,6 +177,18 @@ util::Status add_after_stages(LaunchPlan& plan, const config::TrainingConfig& co
     return util::Ok{};
 }
 
+// As scp: a destination ending in '/' is a folder to copy into.
+FileTransfer into_folder(FileTransfer transfer) {
+    if (transfer.destination.empty() || transfer.destination.back() != '/') return transfer;
+    std::string source = transfer.source;
+    while (source.size() > 1 && source.back() == '/')
+        source.pop_back();
+    std::string name = source.substr(source.find_last_of('/') + 1);
+    if (name.empty() || name == "." || name == ".." || name == "/") return transfer;
+    transfer.destination += name;
+    return transfer;
+}
+
 } // namespace
 
 std::vector<config::HostSpec> launch_hosts(const config::Inventory& inventory,
@@ -214,7 +226,8 @@ util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& comm
     return with_node_env(std::move(plan), in.config);
 }
 
-util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer) {
+util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& requested) {
+    FileTransfer transfer = into_folder(requested);
     LaunchPlan plan = empty_plan(in, Action::push);
     Stage stage;
     stage.name = "push";
@@ -254,6 +267,10 @@ util::Result<LaunchPlan> plan_download(const PlanInputs& in) {
         command.body.add("{}\n", util::ShellWords{download_argv(d)});
         auto stage = stage_on(plan, d.on, "download " + d.repo, command, d.retries);
         if (!stage) return fail(stage.error());
+        stage->not_found_hint = fmt::format(
+            "{} is not installed there: pip install -U 'huggingface_hub[cli]' in the "
+            "environment activate: enters (a setup: step), or name it with download[].tool",
+            d.tool);
         plan.stages.push_back(std::move(*stage));
         if (d.distribute && plan.hosts.size() > 1) {
             // No shared filesystem: the first node's folder comes here, then goes to the others.

@@ -80,9 +80,14 @@ std::string describe(const HostOutcome& h) {
 } // namespace
 
 std::string render_summary_text(const RunSummary& summary, bool color) {
+    // A host the plan gave nothing to do (a step `on: first`) is not counted.
     std::map<HostState, std::vector<std::string>> by_state;
-    for (const auto& h : summary.hosts)
+    std::size_t counted = 0;
+    for (const auto& h : summary.hosts) {
+        if (h.state == HostState::done && h.steps.empty()) continue;
         by_state[h.state].push_back(h.host);
+        ++counted;
+    }
     std::string counts;
     auto add = [&](HostState s, std::string_view label, const char* code) {
         auto it = by_state.find(s);
@@ -96,8 +101,8 @@ std::string render_summary_text(const RunSummary& summary, bool color) {
     add(HostState::pending, "not started", "33");
     std::string text =
         fmt::format("clusterctl: {} {}: {} host{}: {} ({:.1f} s){}\n", summary.action,
-                    summary.job_id, summary.hosts.size(), summary.hosts.size() == 1 ? "" : "s",
-                    counts, summary.duration_s, summary.interrupted ? ", interrupted" : "");
+                    summary.job_id, counted, counted == 1 ? "" : "s", counts, summary.duration_s,
+                    summary.interrupted ? ", interrupted" : "");
     if (summary.hang)
         for (const auto& line : hang_lines(*summary.hang))
             text += fmt::format("  {}\n", line);

@@ -82,6 +82,7 @@ void SftpUpload::advance() {
             if (rc == LIBSSH2_ERROR_EAGAIN) return;
             if (rc != 0) {
                 // OpenSSH answers "failure" for a directory that exists: look before failing.
+                m_mkdir_status = sftp_status(m_session, m_sftp);
                 m_step = Step::stat_dir;
                 break;
             }
@@ -93,8 +94,18 @@ void SftpUpload::advance() {
             LIBSSH2_SFTP_ATTRIBUTES attrs{};
             int rc = libssh2_sftp_stat(m_sftp, item->remote_path.c_str(), &attrs);
             if (rc == LIBSSH2_ERROR_EAGAIN) return;
-            if (rc != 0 || !LIBSSH2_SFTP_S_ISDIR(attrs.permissions))
-                return fail(fmt::format("creating directory {}", item->remote_path));
+            if (rc != 0 && m_mkdir_status == LIBSSH2_FX_NO_SUCH_FILE) {
+                m_error = missing_folder_error(item->remote_path);
+                m_step = Step::failed;
+                return;
+            }
+            if (rc == 0 && !LIBSSH2_SFTP_S_ISDIR(attrs.permissions)) {
+                m_error = fmt::format("cannot create the folder {}: a file of that name is there",
+                                      item->remote_path);
+                m_step = Step::failed;
+                return;
+            }
+            if (rc != 0) return fail(fmt::format("creating the folder {}", item->remote_path));
             ++m_index;
             m_step = Step::next;
             break;
@@ -115,7 +126,12 @@ void SftpUpload::advance() {
                                          item->mode);
             if (!m_handle) {
                 if (libssh2_session_last_errno(m_session) == LIBSSH2_ERROR_EAGAIN) return;
-                return fail(fmt::format("creating {}", temp));
+                if (sftp_status(m_session, m_sftp) == LIBSSH2_FX_NO_SUCH_FILE) {
+                    m_error = missing_folder_error(item->remote_path);
+                    m_step = Step::failed;
+                    return;
+                }
+                return fail(fmt::format("creating {}", item->remote_path));
             }
             m_content_offset = 0;
             m_local_eof = false;

@@ -7,6 +7,7 @@
 #include "clusterctl/util/strings.hpp"
 #include "test_support.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -254,3 +255,96 @@ TEST(Schema, EveryChoiceIsAcceptedByTheParser) {
 }
 
 } // namespace
+
+namespace {
+
+// `clusterctl ARGS` printed into a file of `dir`; its path.
+std::string printed(const test_support::TempDir& dir, const std::vector<std::string>& args,
+                    const std::string& name) {
+    auto r = test_support::run_cli(args, environment());
+    EXPECT_EQ(r.code, 0) << r.err;
+    dir.write(name, r.out);
+    return dir.file(name);
+}
+
+// What a shell command prints on stdout.
+std::string shell_output(const std::string& command) {
+    std::string out;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return out;
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe))
+        out.append(buffer, n);
+    ::pclose(pipe);
+    return out;
+}
+
+} // namespace
+
+// The man page and both completions are made from the command definitions: every option
+// and command of --help is in each; each is valid for its reader.
+TEST(GeneratedDocs, ManPageAndCompletionsHoldEveryCommandAndOption) {
+    test_support::TempDir dir;
+    std::string man = read_file(printed(dir, {"manpage"}, "clusterctl.1"));
+    std::string bash = read_file(printed(dir, {"completion", "bash"}, "clusterctl.bash"));
+    std::string zsh = read_file(printed(dir, {"completion", "zsh"}, "_clusterctl"));
+    for (const auto& option : cli::describe_options()) {
+        if (option.positional) continue;
+        std::string roff;
+        for (char c : option.name)
+            roff += c == '-' ? std::string("\\-") : std::string(1, c);
+        EXPECT_TRUE(has(man, roff)) << option.name << " (" << option.command << ") not in man";
+        EXPECT_TRUE(has(bash, option.name)) << option.name << " not in bash completion";
+        EXPECT_TRUE(has(zsh, option.name)) << option.name << " not in zsh completion";
+        if (!option.command.empty()) {
+            EXPECT_TRUE(has(man, ".SS " + option.command)) << option.command;
+        }
+    }
+    EXPECT_FALSE(has(man, ".SS manpage")) << "the hidden command stays hidden";
+    // groff reads it without a warning.
+    std::string warnings = shell_output("groff -man -ww -z " + dir.file("clusterctl.1") + " 2>&1");
+    EXPECT_EQ(warnings, "");
+    EXPECT_EQ(shell_output("zsh -n " + dir.file("_clusterctl") + " 2>&1 && echo ok"), "ok\n");
+    // bash completes a command, a command's own option and a file after -c.
+    std::string complete = "source " + dir.file("clusterctl.bash") +
+                           "; COMP_WORDS=(clusterctl tr); COMP_CWORD=1; _clusterctl; "
+                           "echo \"${COMPREPLY[*]}\"; "
+                           "COMP_WORDS=(clusterctl train --de); COMP_CWORD=2; _clusterctl; "
+                           "echo \"${COMPREPLY[*]}\"; "
+                           "COMP_WORDS=(clusterctl -c " +
+                           dir.file("clusterctl.b") +
+                           "); COMP_CWORD=2; _clusterctl; echo \"${COMPREPLY[*]}\"";
+    EXPECT_EQ(shell_output("bash -c '" + complete + "'"),
+              "train\n--detach\n" + dir.file("clusterctl.bash") + "\n");
+}
+
+TEST(Init, WritesAStarterConfigAndHostfileThatValidateAccepts) {
+    test_support::TempDir dir;
+    std::string config = dir.file("clusterctl.yaml");
+    auto r = test_support::run_cli({"-c", config, "init"}, environment());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has(r.err, "wrote " + config + " and " + dir.file("hostfile"))) << r.err;
+    auto valid = test_support::run_cli({"-c", config, "validate"}, environment());
+    EXPECT_EQ(valid.code, 0) << valid.err;
+    EXPECT_EQ(valid.err, "clusterctl: ok: 2 hosts, config " + config + "\n");
+    auto dry = test_support::run_cli({"-c", config, "train", "--dry-run"}, environment());
+    EXPECT_EQ(dry.code, 0) << dry.err;
+    EXPECT_TRUE(has(dry.out, "--nnodes=2")) << dry.out;
+    EXPECT_TRUE(has(read_file(config), "# yaml-language-server: $schema=")) << read_file(config);
+
+    auto again = test_support::run_cli({"-c", config, "init"}, environment());
+    EXPECT_EQ(again.code, 2);
+    EXPECT_TRUE(has(again.err, "error: " + config + " exists already (give --force")) << again.err;
+
+    // A hostfile of one's own: named relative to the config, not rewritten.
+    dir.write("hosts/mine", "gpu-[1-4] slots=4\n");
+    std::string other = dir.file("other.yaml");
+    auto own = test_support::run_cli({"-c", other, "--hostfile", dir.file("hosts/mine"), "init"},
+                                     environment());
+    ASSERT_EQ(own.code, 0) << own.err;
+    EXPECT_TRUE(has(read_file(other), "hostfile: hosts/mine ")) << read_file(other);
+    EXPECT_EQ(read_file(dir.file("hosts/mine")), "gpu-[1-4] slots=4\n");
+    auto hosts = test_support::run_cli({"-c", other, "hosts"}, environment());
+    EXPECT_EQ(hosts.code, 0) << hosts.err;
+    EXPECT_TRUE(has(hosts.out, "gpu-4")) << hosts.out;
+}

@@ -85,5 +85,36 @@ TEST(Push, DirectoryRecursively) {
     EXPECT_EQ(read_file(farm.file("chroot/h001/configs/a.txt")), "beta\n");
 }
 
+// As scp: a destination ending in '/' is a folder to copy into; what goes wrong is said
+// in words, with the path it is about and the way out.
+TEST(Push, IntoAFolderAndErrorsInWords) {
+    Farm farm(2, test_seed(), "--sftp-chroot", "/run/clusterctl-tests");
+    write_file(farm.file("train.py"), "print(1)\n");
+    for (const char* host : {"h001", "h002"})
+        std::filesystem::create_directories(farm.file(std::string("chroot/") + host + "/run"));
+    auto into = farm.run({"push", farm.file("train.py"), "/run/"});
+    ASSERT_EQ(into.code, 0) << into.err;
+    EXPECT_EQ(read_file(farm.file("chroot/h002/run/train.py")), "print(1)\n");
+
+    auto missing = farm.run({"push", farm.file("train.py"), "/nowhere/train.py"});
+    EXPECT_EQ(missing.code, 1);
+    EXPECT_NE(missing.err.find("cannot create /nowhere/train.py: the folder /nowhere does not "
+                               "exist on the host (create it first: clusterctl exec -- mkdir -p "
+                               "/nowhere"),
+              std::string::npos)
+        << missing.err;
+    EXPECT_EQ(missing.err.find("SFTP status"), std::string::npos) << missing.err;
+
+    // A file where the folder of a recursive copy should go.
+    write_file(farm.file("chroot/h001/run/conf"), "a file\n");
+    std::filesystem::create_directories(farm.file("conf"));
+    write_file(farm.file("conf/a.yaml"), "a: 1\n");
+    auto clash = farm.run({"-w", "h001", "push", "-r", farm.file("conf"), "/run/"});
+    EXPECT_EQ(clash.code, 1);
+    EXPECT_NE(clash.err.find("cannot create the folder /run/conf: a file of that name is there"),
+              std::string::npos)
+        << clash.err;
+}
+
 } // namespace
 } // namespace clusterctl::test_support

@@ -888,6 +888,22 @@ TEST(Download, TokenOnlyInTheEnvironmentAndRetried) {
     }
 }
 
+// A downloader that is not installed: said with how to install it, not retried, and the
+// summary counts the one host the download ran on.
+TEST(Download, AMissingToolIsNamedWithAnInstallHintAndNotRetried) {
+    Sandbox s(2);
+    ASSERT_NE(std::system("command -v huggingface-cli >/dev/null"), 0) << "not installed here";
+    s.edit_config("train:\n", "download:\n  - repo: meta-llama/Tiny\n    retries: 2\n\ntrain:\n");
+    auto r = s.run({"download"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(r.err.find("attempt 2 of 3"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("command not found (exit 127); huggingface-cli is not installed there: "
+                         "pip install -U 'huggingface_hub[cli]'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(": 1 host: 1 failed"), std::string::npos) << r.err;
+}
+
 TEST(Download, DistributeCopiesTheFirstNodesFolderToTheOthers) {
     // Each node has its own work/ (no shared filesystem): node-001 downloads, clusterctl
     // brings the folder here over SFTP and pushes it to the others.

@@ -48,8 +48,13 @@ struct TaskVerdict {
 // was stopped in.
 TaskVerdict judge(const TaskEnd& end, int command_timeout_s, const LineTail& tail);
 
+// The shell's exit codes for a command it could not find, or could not run: said in words,
+// never retried.
+inline constexpr int k_exit_not_found = 127, k_exit_not_executable = 126;
+
 // A command that failed on its own (not a connection, not a timeout, not a cancel) and has
-// attempts left: the stage's retries are for commands that may fail for a while (a download).
+// attempts left: the stage's retries are for commands that may fail for a while (a download),
+// not for a missing tool.
 bool retry_command(const TaskVerdict& verdict, bool cancelling, int attempts, int retries);
 
 // How long before attempt `attempt` + 1, of a connection or a command: 1, 2, 4 ... 30 s (a

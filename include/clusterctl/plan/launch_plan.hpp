@@ -93,6 +93,8 @@ struct Stage {
     // the last output of an interrupted command is shown as it comes.
     bool quiet_teardown = false;
     std::optional<HangLimits> hang; // watched for a hang: the training job
+    // Said with a failure of exit code 127 (command not found): how to install the tool.
+    std::string not_found_hint;
 };
 
 struct LaunchPlan {

@@ -30,6 +30,8 @@ struct PlanInputs {
 
 // `command` is run by the remote shell as typed, as ssh and pdsh do with their arguments.
 util::Result<LaunchPlan> plan_exec(const PlanInputs& in, const std::string& command);
+// A destination ending in '/' is a folder the source goes into (as scp: `push train.py
+// /shared/run/` writes /shared/run/train.py; `push -r configs /shared/run/` /shared/run/configs).
 util::Result<LaunchPlan> plan_push(const PlanInputs& in, const FileTransfer& transfer);
 util::Result<LaunchPlan> plan_setup(const PlanInputs& in);
 util::Result<LaunchPlan> plan_download(const PlanInputs& in);

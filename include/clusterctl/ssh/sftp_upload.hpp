@@ -69,6 +69,7 @@ private:
     std::vector<UploadItem> m_items;
     std::size_t m_index = 0;
     Step m_step = Step::init;
+    unsigned long m_mkdir_status = 0; // the SFTP status of the last mkdir refused
     std::string m_tag;
     int m_rename_tries = 0;
     util::UniqueFd m_local_fd;

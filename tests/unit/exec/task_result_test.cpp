@@ -138,3 +138,17 @@ TEST(TaskResult, OnlyACommandsOwnFailureIsRetried) {
     never.started = false;
     EXPECT_FALSE(exec::retry_command(judged(never), false, 0, 3)) << "a session, not the command";
 }
+
+TEST(TaskResult, AMissingToolIsSaidInWordsAndNeverRetried) {
+    TaskEnd missing;
+    missing.exit_status = 127;
+    auto v = judged(missing, {"bash: line 4: huggingface-cli: command not found"});
+    EXPECT_EQ(v.state, HostState::failed);
+    EXPECT_EQ(v.message, "command not found (exit 127)");
+    EXPECT_FALSE(exec::retry_command(v, false, 0, 3));
+    TaskEnd not_executable;
+    not_executable.exit_status = 126;
+    auto n = judged(not_executable);
+    EXPECT_EQ(n.message, "command not executable (exit 126)");
+    EXPECT_FALSE(exec::retry_command(n, false, 0, 3));
+}

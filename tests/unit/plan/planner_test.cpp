@@ -367,3 +367,57 @@ TEST(PlanTrain, SparesWaitOutsideTheLaunchAndAnAttemptNamesItsNodes) {
     EXPECT_NE(t.find("export CLUSTERCTL_ATTEMPT=1\n"), std::string::npos) << t;
     EXPECT_EQ(f.config.train->min_nnodes, 1);
 }
+
+TEST(PlanPush, ADestinationEndingInASlashIsAFolderToCopyInto) {
+    Fixture f = load(k_train_yaml);
+    auto destination = [&](const std::string& source, const std::string& dst, bool recursive) {
+        auto plan = plan::plan_push({f.inventory, &f.config, "job-1"},
+                                    {source, std::nullopt, dst, 0644, recursive});
+        EXPECT_TRUE(plan.ok());
+        return plan->stages.front().tasks.front().files.front().destination;
+    };
+    EXPECT_EQ(destination("local/train.py", "/shared/run/", false), "/shared/run/train.py");
+    EXPECT_EQ(destination("configs/", "/shared/run/", true), "/shared/run/configs");
+    EXPECT_EQ(destination("train.py", "/shared/run/t.py", false), "/shared/run/t.py");
+    EXPECT_EQ(destination("train.py", "~/", false), "~/train.py");
+    EXPECT_EQ(destination(".", "/shared/run/", true), "/shared/run/") << "no name to add";
+}
+
+TEST(PlanAfter, StepsRunOnTheJobsNodesInItsWorkdirKnowingTheJob) {
+    std::string yaml = std::string(k_train_yaml) +
+                       "activate: source /opt/env/bin/activate\n"
+                       "after:\n"
+                       "  - {name: merge, run: python merge.py, on: first}\n"
+                       "  - {name: upload, run: ./upload.sh, on: all, activate: false}\n";
+    Fixture f = load(yaml);
+    plan::PlanInputs in{f.inventory, &f.config, "job-1"};
+    in.nodes = {"node-3", "node-1"}; // the last attempt's, node rank 0 first
+    auto plan = plan::plan_after(in);
+    ASSERT_TRUE(plan.ok()) << plan.error().str();
+    EXPECT_EQ(plan->action, plan::Action::after);
+    ASSERT_EQ(plan->stages.size(), 2u);
+    const plan::Stage& merge = plan->stages[0];
+    EXPECT_EQ(merge.name, "after: merge");
+    ASSERT_EQ(merge.tasks.size(), 1u);
+    EXPECT_EQ(plan->hosts[merge.tasks[0].host].name, "node-3") << "first: node rank 0";
+    std::string s = script_of(merge.tasks[0]);
+    EXPECT_NE(s.find("cd -- /shared/run || exit 1\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("export CLUSTERCTL_JOB_ID=job-1\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("export CLUSTERCTL_CHECKPOINT_DIR=/shared/run/checkpoints/job-1\n"),
+              std::string::npos)
+        << s;
+    EXPECT_NE(s.find("source /opt/env/bin/activate"), std::string::npos) << s;
+    EXPECT_TRUE(merge.all_must_pass);
+    const plan::Stage& upload = plan->stages[1];
+    EXPECT_EQ(upload.tasks.size(), 2u);
+    EXPECT_EQ(script_of(upload.tasks[0]).find("activate"), std::string::npos);
+    // A launch plan does not carry them unless asked (a dry run).
+    auto train = plan::plan_train({f.inventory, &f.config, "job-1"});
+    ASSERT_TRUE(train.ok());
+    EXPECT_EQ(train->stages.back().role, plan::StageRole::launch);
+    plan::PlanInputs shown{f.inventory, &f.config, "job-1"};
+    shown.after_steps = true;
+    auto dry = plan::plan_train(shown);
+    ASSERT_TRUE(dry.ok());
+    EXPECT_EQ(dry->stages.back().name, "after: upload");
+}

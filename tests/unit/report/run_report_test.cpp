@@ -18,6 +18,7 @@ TEST(RunReport, ExitCodeAndSummary) {
         h.state = i <= 2 ? report::HostState::done : report::HostState::failed;
         h.stage = report::FailureStage::connect;
         h.message = "refused";
+        if (i <= 2) h.steps.push_back({"exec", report::StepStatus::ok, 0, 0.1, 0, ""});
         s.hosts.push_back(h);
     }
     EXPECT_EQ(report::exit_code_of(s), report::ExitCode::remote_failure);
@@ -34,6 +35,14 @@ TEST(RunReport, ExitCodeAndSummary) {
     EXPECT_NE(text.find("12 hosts: 2 ok, 10 failed"), std::string::npos) << text;
     EXPECT_NE(text.find("  n3 connect: refused\n"), std::string::npos) << text;
     EXPECT_NE(text.find("and 2 more failed: n[11-12]"), std::string::npos) << text;
+    // A host the plan gave nothing to do (a step on: first) is not counted.
+    report::HostOutcome idle;
+    idle.host = "n13";
+    idle.state = report::HostState::done;
+    s.hosts.push_back(idle);
+    EXPECT_NE(report::render_summary_text(s, false).find("12 hosts: 2 ok, 10 failed"),
+              std::string::npos);
+    s.hosts.pop_back();
     s.interrupted = true;
     EXPECT_EQ(report::exit_code_of(s), report::ExitCode::interrupted);
     for (auto& h : s.hosts)
