@@ -41,7 +41,7 @@ name=$(basename "$deb")
 in_root sh -c '! command -v clusterctl >/dev/null' || fail "the fresh root has clusterctl already"
 in_root sh -c '! dpkg -s libssh2-1 >/dev/null 2>&1' || fail "the fresh root has libssh2 already"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  "/tmp/$name" >/dev/null || fail "apt-get install ./$name"
+  "/tmp/$name" >"$root/tmp/apt.log" 2>&1 || fail "apt-get install ./$name: $(tail -n 5 "$root/tmp/apt.log")"
 
 depends=$(in_root dpkg-query -W -f='${Depends}' clusterctl)
 for lib in libssh2-1 libyaml-cpp0.7 libfmt9 libspdlog1.10; do
