@@ -34,11 +34,14 @@ std::vector<const CLI::App*> commands(const CLI::App& app) {
     return out;
 }
 
+// An app's named options; a command's own --help is said once, among the global options.
 std::vector<const CLI::Option*> flags(const CLI::App& app) {
     std::vector<const CLI::Option*> out;
+    bool command = app.get_parent() != nullptr;
     for (const auto* opt : app.get_options()) {
         if (opt->get_positional() || opt->get_group().empty()) continue;
         if (opt->get_lnames().empty() && opt->get_snames().empty()) continue;
+        if (command && opt == app.get_help_ptr()) continue;
         out.push_back(opt);
     }
     return out;
