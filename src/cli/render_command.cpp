@@ -1,5 +1,6 @@
 #include "clusterctl/config/secrets.hpp"
 #include "clusterctl/output/config_json_schema.hpp"
+#include "clusterctl/plan/planner.hpp"
 #include "clusterctl/report/exit_code.hpp"
 #include "context.hpp"
 #include "inputs.hpp"
@@ -13,12 +14,6 @@ namespace clusterctl::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Where a template goes on the nodes, as the config says it: relative to train.workdir.
-std::string destination(const config::TrainSettings& train, const config::TemplateSpec& t) {
-    if (t.dst.empty() || t.dst.front() == '/' || !train.workdir) return t.dst;
-    return *train.workdir + "/" + t.dst;
-}
 
 // Writes each template under `dir` at its destination's path (an absolute one without its
 // leading '/'); an error message, or empty.
@@ -70,7 +65,7 @@ void set_render_command(CLI::App& app, CommandTable& table) {
         for (const auto& t : train.templates) {
             // A secret's value copied in through ${VAR} is shown as ***.
             std::string text = inputs->secrets.mask_words(t.rendered);
-            std::string dst = destination(train, t);
+            std::string dst = plan::remote_path(train, t.dst); // as train ships it
             if (!out_dir->empty()) {
                 std::string error = write_rendered(*out_dir, dst, text, ctx.err);
                 if (!error.empty()) {

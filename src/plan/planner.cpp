@@ -76,11 +76,6 @@ std::vector<std::string> download_argv(const config::DownloadSpec& d) {
     return argv;
 }
 
-std::string remote_path(const config::TrainSettings& train, const std::string& path) {
-    if (path.empty() || path.front() == '/' || !train.workdir) return path;
-    return *train.workdir + "/" + path;
-}
-
 // host[:port] of the rendezvous; the first host's resolved address by default.
 std::string rendezvous_endpoint(const config::TrainSettings& train, const config::HostSpec& first) {
     if (!train.rdzv.endpoint) return config::endpoint(first.address, train.rdzv.port);
@@ -198,6 +193,11 @@ std::vector<config::HostSpec> launch_hosts(const config::Inventory& inventory,
         if (!h.spare && (!train.nnodes || hosts.size() < static_cast<std::size_t>(*train.nnodes)))
             hosts.push_back(h);
     return hosts;
+}
+
+std::string remote_path(const config::TrainSettings& train, const std::string& path) {
+    if (path.empty() || path.front() == '/' || !train.workdir) return path;
+    return *train.workdir + "/" + path;
 }
 
 std::string checkpoint_dir(const config::TrainSettings& train, const std::string& job_id) {

@@ -49,6 +49,10 @@ std::string staging_dir(const std::string& local_dir, const std::string& job_id)
 std::vector<config::HostSpec> launch_hosts(const config::Inventory& inventory,
                                            const config::TrainSettings& train);
 
+// A remote path of the config as the nodes take it: relative ones are under train.workdir
+// (a template's dst, the checkpoint folder).
+std::string remote_path(const config::TrainSettings& train, const std::string& path);
+
 // The checkpoint folder the ranks of job JOB are told (CLUSTERCTL_CHECKPOINT_DIR):
 // train.checkpoint_dir, else checkpoints/JOB under the workdir.
 std::string checkpoint_dir(const config::TrainSettings& train, const std::string& job_id);
