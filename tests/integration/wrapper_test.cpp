@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <poll.h>
 
 namespace clusterctl::test_support {
 namespace {
@@ -57,13 +58,24 @@ struct Wrapper {
         }
     }
     // Its output, without the control lines for clusterctl (kept in `control`), as the
-    // executor takes them out.
+    // executor takes them out: up to EOF, which comes when the wrapper and its whole group
+    // are gone, or for 20 s (a leftover holding stdout; `timed_out` says so).
     std::string read_all() {
         std::string text;
         char buffer[4096];
-        ssize_t n;
-        while ((n = ::read(out, buffer, sizeof buffer)) > 0)
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now());
+            pollfd p{out, POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) {
+                timed_out = true;
+                break;
+            }
+            ssize_t n = ::read(out, buffer, sizeof buffer);
+            if (n <= 0) break;
             text.append(buffer, static_cast<std::size_t>(n));
+        }
         std::string shown;
         for (std::size_t at = 0, end; at < text.size(); at = end + 1) {
             end = std::min(text.find('\n', at), text.size() - 1);
@@ -73,6 +85,7 @@ struct Wrapper {
         return shown;
     }
     std::string control;
+    bool timed_out = false;
     int wait() {
         int status = 0;
         ::waitpid(pid, &status, 0);
@@ -84,9 +97,22 @@ struct Wrapper {
 class WrapperTest : public ::testing::TestWithParam<Shell> {
 protected:
     // "sleep N", N apart for each shell: ctest runs the two instances at once.
-    std::string sleep(int n) const {
-        return "sleep " + std::to_string(n + (GetParam() == Shell::plain_sh ? 100 : 0));
+    std::string sleep(int n) {
+        std::string command =
+            "sleep " + std::to_string(n + (GetParam() == Shell::plain_sh ? 100 : 0));
+        if (std::find(m_sleeps.begin(), m_sleeps.end(), command) == m_sleeps.end())
+            m_sleeps.push_back(command);
+        return command;
     }
+    // What a failed test left is killed by its PID, so that it holds nothing after it.
+    void TearDown() override {
+        for (const auto& command : m_sleeps)
+            for (pid_t pid : processes_with(command))
+                ::kill(pid, SIGKILL);
+    }
+
+private:
+    std::vector<std::string> m_sleeps;
 };
 
 TEST_P(WrapperTest, RunsTheScriptFromStdin) {
@@ -136,6 +162,7 @@ TEST_P(WrapperTest, WhatIgnoresTermIsKilledAfterTheGracePeriod) {
 TEST_P(WrapperTest, LeftoversOfAFinishedScriptAreKilled) {
     Wrapper w(GetParam(), sleep(3023) + " &\necho started\n", 10);
     std::string text = w.read_all(); // ends when the wrapper and its group are gone
+    EXPECT_FALSE(w.timed_out) << "a leftover holds stdout";
     EXPECT_EQ(w.wait(), 0);
     EXPECT_EQ(text, "started\n");
     EXPECT_TRUE(eventually([this] { return processes_with(sleep(3023)).empty(); }, 5s));
@@ -148,6 +175,7 @@ TEST_P(WrapperTest, LeftoversAreKilledWhenTheScriptReplacesTheExitTrap) {
     Wrapper w(GetParam(), "trap 'echo bye' EXIT; " + sleep(3024) + " &\nsleep 0.3; echo started\n",
               10);
     std::string text = w.read_all(); // the leftover holds stdout until it is killed
+    EXPECT_FALSE(w.timed_out) << "a leftover holds stdout";
     EXPECT_EQ(w.wait(), 0);
     EXPECT_EQ(text, "started\nbye\n");
     EXPECT_TRUE(eventually([this] { return processes_with(sleep(3024)).empty(); }, 5s));
@@ -156,9 +184,28 @@ TEST_P(WrapperTest, LeftoversAreKilledWhenTheScriptReplacesTheExitTrap) {
 TEST_P(WrapperTest, LeftoversAreKilledWhenTheScriptExecs) {
     Wrapper w(GetParam(), sleep(3025) + " & sleep 0.3; exec echo replaced\n", 10);
     std::string text = w.read_all();
+    EXPECT_FALSE(w.timed_out) << "a leftover holds stdout";
     EXPECT_EQ(w.wait(), 0);
     EXPECT_EQ(text, "replaced\n");
     EXPECT_TRUE(eventually([this] { return processes_with(sleep(3025)).empty(); }, 5s));
+}
+
+// A TERM sent to the group before the watchdog has run a line of its own (as the EXIT
+// trap of a script that ends at once sends it) must not kill the watchdog: it is what
+// KILLs the leftovers a TERM missed, and here the script also drops its EXIT trap. Five
+// at once: the watchdog lost that race in 4 runs of 5 when it set its own trap.
+TEST_P(WrapperTest, TheWatchdogOutlivesATermSentBeforeItsFirstLine) {
+    std::vector<std::unique_ptr<Wrapper>> wrappers;
+    for (int i = 0; i < 5; ++i)
+        wrappers.push_back(std::make_unique<Wrapper>(
+            GetParam(), "trap '' TERM; kill -TERM 0; trap - TERM EXIT; " + sleep(3026) + " &\n",
+            10));
+    for (auto& w : wrappers) {
+        w->read_all();
+        EXPECT_FALSE(w->timed_out) << "a leftover holds stdout";
+        EXPECT_EQ(w->wait(), 0);
+    }
+    EXPECT_TRUE(eventually([this] { return processes_with(sleep(3026)).empty(); }, 5s));
 }
 
 // A script that ends at once races the wrapper's own start-up: 4 rounds of 64 wrappers at
